@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from grader import __version__, course, stubs
 
@@ -35,6 +36,69 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return calibration.main(quick=args.quick)
 
 
+def _cmd_fixtures(args: argparse.Namespace) -> int:
+    from grader import fixtures
+
+    written = fixtures.write_fixtures()
+    print(f"wrote {len(written)} golden fixture(s) to {fixtures.FIXTURE_DIR}")
+    return 0
+
+
+def _settings(args: argparse.Namespace, public_only: bool):
+    from grader.grade import GradeSettings
+
+    return GradeSettings(
+        examples=args.examples, public_only=public_only, objects=tuple(args.only or ())
+    )
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from grader import grade, reports
+
+    try:
+        report = grade.grade_to_dir(Path(args.submission), Path(args.out), _settings(args, False))
+    except grade.GradingError as exc:
+        print(f"nngrade: {exc}", file=sys.stderr)
+        return 2
+    print(reports.terminal_summary(report))
+    print(f"reports written to {args.out}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from grader import grade, reports
+
+    try:
+        report = grade.grade_submission(Path(args.path), _settings(args, True))
+    except grade.GradingError as exc:
+        print(f"nngrade: {exc}", file=sys.stderr)
+        return 2
+    print(reports.terminal_summary(report))
+    for check in reports.failed_checks(report):
+        print(f"\n--- {check.name}\n{check.output}")
+    return 0 if not reports.failed_checks(report) else 1
+
+
+def _cmd_solved(args: argparse.Namespace) -> int:
+    from grader import solved
+
+    path = solved.write_solved(Path(args.dir))
+    print(f"wrote a solved submission to {path}")
+    return 0
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="OBJECT",
+        help="grade only rubric objects starting with OBJECT (e.g. layers.conv); repeatable",
+    )
+    p.add_argument(
+        "--examples", type=int, default=12, help="random inputs per reference comparison"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nngrade",
@@ -58,6 +122,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quick", action="store_true", help="tiny budgets, for a smoke test")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "grade",
+        help="grade one submission and write results.json, report.md and junit.xml",
+        description="Grade SUBMISSION (a folder or .zip) in a sandbox and write its reports to "
+        "--out. Exits 0 whenever a report was written, whatever the score.",
+    )
+    p.add_argument("submission", help="a submission folder or .zip")
+    p.add_argument("--out", required=True, help="folder for the reports")
+    _add_selection(p)
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser(
+        "check",
+        help="run the public checks on your package before submitting",
+        description="Run the checks students may run themselves on PATH (default: the current "
+        "folder). Exits 1 when a check fails.",
+    )
+    p.add_argument("path", nargs="?", default=".", help="folder holding assignment/ or cs231n/")
+    _add_selection(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "solved",
+        help="write a complete submission made from the reference",
+        description="Write DIR/assignment/ (and notebooks) from the reference, in the student "
+        "layout, so anyone can confirm the reference gets full marks.",
+    )
+    p.add_argument("dir", help="folder to create")
+    p.set_defaults(func=_cmd_solved)
+
+    p = sub.add_parser(
+        "fixtures",
+        help="regenerate the golden .npz fixtures from the reference",
+        description="Run every scenario's classic case with the reference and store the outputs.",
+    )
+    p.set_defaults(func=_cmd_fixtures)
     return parser
 
 

@@ -59,7 +59,8 @@ def strip_solutions(source: str, path: str = "<string>") -> StrippedModule:
         stripped = line.strip()
         if block_start:
             if stripped == BEGIN:
-                raise MarkerError(path, number, f"nested {BEGIN} (block opened at line {block_start})")
+                message = f"nested {BEGIN} (block opened at line {block_start})"
+                raise MarkerError(path, number, message)
             if stripped == END:
                 if _indent(line) != block_indent:
                     raise MarkerError(path, number, f"{END} indented unlike its {BEGIN}")
@@ -85,11 +86,12 @@ def strip_solutions(source: str, path: str = "<string>") -> StrippedModule:
         try:
             ast.parse(text, filename=path)
         except SyntaxError as exc:
-            raise MarkerError(path, exc.lineno or 0, f"student version does not parse: {exc.msg}") from exc
+            message = f"student version does not parse: {exc.msg}"
+            raise MarkerError(path, exc.lineno or 0, message) from exc
     return StrippedModule(text, blocks)
 
 
-def _source_files(root: Path) -> list[Path]:
+def source_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
@@ -102,7 +104,7 @@ def _source_files(root: Path) -> list[Path]:
 def build_assignment(reference: Path) -> dict[str, str]:
     """Map each relative path of the student package to its text (nothing is written)."""
     files = {}
-    for path in _source_files(reference):
+    for path in source_files(reference):
         rel = path.relative_to(reference).as_posix()
         text = path.read_text(encoding="utf-8")
         files[rel] = strip_solutions(text, rel).text if path.suffix == ".py" else text
@@ -113,17 +115,17 @@ def graded_modules(reference: Path) -> list[str]:
     """Relative paths of the modules that hold at least one solution block."""
     return [
         path.relative_to(reference).as_posix()
-        for path in _source_files(reference)
+        for path in source_files(reference)
         if path.suffix == ".py"
         and strip_solutions(path.read_text(encoding="utf-8"), path.name).blocks
     ]
 
 
 def stale_files(reference: Path, assignment: Path) -> list[str]:
-    """Paths where ``assignment`` differs from what ``reference`` produces (missing, extra, edited)."""
+    """Paths where ``assignment`` differs from what ``reference`` makes (missing, extra, edited)."""
     expected = build_assignment(reference)
     actual = (
-        {p.relative_to(assignment).as_posix(): p for p in _source_files(assignment)}
+        {p.relative_to(assignment).as_posix(): p for p in source_files(assignment)}
         if assignment.is_dir()
         else {}
     )

@@ -1,0 +1,21 @@
+"""Each graded function on the notebook's classic inputs, against the stored golden outputs."""
+
+import pytest
+
+from grader import fixtures, rubric, scenarios
+from grader.assertions import expect_outputs
+
+scenarios.load_all()
+
+CASES = [
+    pytest.param(key, marks=pytest.mark.rubric(f"{key} {rubric.EXPECTED}"), id=key)
+    for key in scenarios.REGISTRY
+    if f"{key} {rubric.EXPECTED}" in rubric.BY_NAME
+]
+
+
+@pytest.mark.parametrize("key", CASES)
+def check_expected_values(student, key):
+    case = scenarios.REGISTRY[key]
+    got = case.run(student, case.classic)
+    expect_outputs(key, case.classic, got, fixtures.load_fixture(key), case.rtol, case.atol)

@@ -1,0 +1,144 @@
+"""Compare what a student's function returned with what was expected, in words a student can use.
+
+Every function returns ``None`` when the values agree, or a message naming the value, what was
+expected and what came back; checks turn a message into a failed check. Only plain data that
+crossed the sandbox boundary reaches here, so nothing the student made is ever executed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+# Tolerances by the precision the comparison is made in.
+TOLERANCES = {np.dtype(np.float64): (1e-7, 1e-9), np.dtype(np.float32): (2e-4, 1e-5)}
+
+
+def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The notebooks' elementwise relative error, |a - b| / max(1e-8, |a| + |b|)."""
+    a = np.asarray(got, dtype=np.float64)
+    b = np.asarray(expected, dtype=np.float64)
+    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, (int, float, np.number)):
+        return f"the number {value!r}"
+    return f"a {type(value).__name__}"
+
+
+def _preview(array: np.ndarray, limit: int = 6) -> str:
+    flat = np.asarray(array).ravel()
+    text = np.array2string(flat[:limit], precision=6, separator=", ")
+    return text[:-1] + ", ...]" if flat.size > limit else text
+
+
+def _form_problem(name: str, got: Any, expected: np.ndarray, dtype: Any = None) -> str | None:
+    """What is wrong with a value before its numbers are compared: None, type, shape, NaN."""
+    if got is None:
+        return (
+            f"{name} is None; expected {describe(expected)}. "
+            "Is the code between the START/END OF YOUR CODE markers still missing?"
+        )
+    numeric = (np.ndarray, int, float, np.number)
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, numeric):
+        return f"{name} should be {describe(expected)} but is {describe(got)}."
+    got_arr = np.asarray(got)
+    if not (np.issubdtype(got_arr.dtype, np.number) or got_arr.dtype == np.bool_):
+        return f"{name} has dtype {got_arr.dtype}; expected numbers."
+    if got_arr.shape != expected.shape:
+        if got_arr.size == expected.size:
+            hint = " (same number of elements: a reshape or transpose is missing or wrong)"
+        else:
+            hint = ""
+        return f"{name} has shape {got_arr.shape}, expected {expected.shape}{hint}."
+    if dtype is not None and got_arr.dtype != dtype:
+        return f"{name} has dtype {got_arr.dtype}, expected {np.dtype(dtype)}."
+    bad = ~np.isfinite(got_arr.astype(np.float64)) & np.isfinite(expected.astype(np.float64))
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(got_arr[index]) else "inf"
+        return (
+            f"{name} contains {kind} at index {index} ({int(bad.sum())} non-finite value(s)) "
+            "where a finite value was expected. Look for a division by zero, a log of 0, "
+            "or an exponential of a large score."
+        )
+    return None
+
+
+def check_shape(name: str, got: Any, shape: tuple[int, ...], dtype: Any = None) -> str | None:
+    """Only the form of a value: an array of numbers of this shape, with no NaN or inf."""
+    return _form_problem(name, got, np.zeros(shape), dtype)
+
+
+def check_array(
+    name: str,
+    got: Any,
+    expected: np.ndarray | float,
+    rtol: float | None = None,
+    atol: float | None = None,
+    dtype: Any = None,
+) -> str | None:
+    """Compare one returned value with the expected array (or scalar) within tolerances.
+
+    ``dtype``, when given, is the dtype the student's value must have (e.g. float32 kept).
+    """
+    expected_arr = np.asarray(expected)
+    problem = _form_problem(name, got, expected_arr, dtype)
+    if problem:
+        return problem
+    got_arr = np.asarray(got)
+    default_rtol, default_atol = TOLERANCES.get(
+        np.result_type(got_arr.dtype, np.float32), TOLERANCES[np.dtype(np.float64)]
+    )
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    g = got_arr.astype(np.float64)
+    e = expected_arr.astype(np.float64)
+    close = np.isclose(g, e, rtol=rtol, atol=atol)
+    if close.all():
+        return None
+    errors = np.where(close, 0.0, relative_error(g, e))
+    worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else ()
+    worst = tuple(int(i) for i in worst)
+    where = f" at index {worst}" if worst else ""
+    return (
+        f"{name} differs from the expected value: {int((~close).sum())} of {close.size} "
+        f"value(s) off, largest relative error {float(errors[worst]):.3g}{where} "
+        f"(got {float(g[worst]):.8g}, expected {float(e[worst]):.8g}).\n"
+        f"  got:      {_preview(g)}\n  expected: {_preview(e)}"
+    )
+
+
+def check_arity(name: str, got: Any, count: int, names: Sequence[str]) -> str | None:
+    """A function meant to return ``count`` values returned something else."""
+    if isinstance(got, (tuple, list)) and len(got) == count:
+        return None
+    what = ", ".join(names)
+    return f"{name} should return {count} values ({what}) but returned {describe(got)}."
+
+
+def check_outputs(
+    got: dict[str, Any],
+    expected: dict[str, Any],
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> list[str]:
+    """Compare every named output; returns one message per output that disagrees."""
+    messages = []
+    for key, value in expected.items():
+        if key not in got:
+            messages.append(f"{key} is missing from what your code returned.")
+            continue
+        message = check_array(key, got[key], value, rtol=rtol, atol=atol)
+        if message:
+            messages.append(message)
+    return messages

@@ -1,0 +1,129 @@
+"""Grade one submission: open it in a sandbox, run the checks, gather results, write reports.
+
+The pipeline is ordered and each step is its own module: ``sandbox`` (isolation), ``plugin`` and
+``checks`` (what is checked and for how many points), ``reports`` (what is written). This module
+only sequences them and turns failures of the whole run into a report that says what broke.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from grader import reports, rubric
+from grader.impl import StudentImpl
+from grader.plugin import RubricPlugin
+from grader.results import CheckResult, GradeReport
+
+CHECKS_DIR = Path(__file__).parent / "checks"
+
+
+class GradingError(Exception):
+    """The submission cannot be graded at all (no such path, unreadable archive)."""
+
+
+@dataclass(frozen=True)
+class GradeSettings:
+    """Named settings of a grading run; the defaults are what instructors get."""
+
+    examples: int = 12  # hypothesis examples per comparison with the reference
+    public_only: bool = False  # only the checks students may run themselves
+    objects: tuple[str, ...] = ()  # restrict to rubric objects starting with these prefixes
+    call_timeout: float = 20.0  # seconds for one call into student code
+    training_timeout: float = 120.0  # seconds for one training run
+    memory_mb: int = 2048
+    extra_limits: dict = field(default_factory=dict)
+
+    def selects(self, item: rubric.Item) -> bool:
+        if self.public_only and not item.public:
+            return False
+        return not self.objects or item.obj.startswith(self.objects)
+
+
+def validate_submission(path: Path) -> None:
+    """Refuse, with one clear line, what cannot be graded at all."""
+    if not path.exists():
+        raise GradingError(f"no such submission: {path}")
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise GradingError(f"not a folder or a readable .zip archive: {path}")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise GradingError(f"unreadable archive {path}: {exc}") from exc
+        if bad is not None:
+            raise GradingError(f"corrupt archive {path}: member {bad} is damaged")
+    elif not path.is_dir():
+        raise GradingError(f"not a folder or a .zip archive: {path}")
+
+
+def _run_checks(plugin: RubricPlugin, settings: GradeSettings) -> None:
+    targets = [str(CHECKS_DIR / "public")]
+    if not settings.public_only:
+        targets.append(str(CHECKS_DIR / "hidden"))
+    args = ["-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), *targets]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(args, plugins=[plugin])
+
+
+def _all_failed(settings: GradeSettings, message: str) -> list[CheckResult]:
+    return [
+        CheckResult(item.name, 0.0, item.points, "failed", message, item.visibility, (item.module,))
+        for item in rubric.ITEMS
+        if settings.selects(item)
+    ]
+
+
+def grade_submission(
+    submission: Path,
+    settings: GradeSettings | None = None,
+    open_sandbox: Callable[..., contextlib.AbstractContextManager] | None = None,
+) -> GradeReport:
+    """Grade ``submission`` (a folder or .zip) and return its report; never raises on bad code."""
+    settings = settings or GradeSettings()
+    submission = Path(submission)
+    validate_submission(submission)
+    started = time.perf_counter()
+    report = GradeReport(submission=submission.name)
+    from grader import sandbox
+
+    opener = open_sandbox or sandbox.Sandbox
+    try:
+        with opener(submission, limits=_limits(settings)) as box:
+            report.notes.append(f"Isolation: {box.isolation}")
+            plugin = RubricPlugin(StudentImpl(box), settings, settings.selects)
+            _run_checks(plugin, settings)
+            report.checks = plugin.results()
+            if plugin.collection_errors:
+                report.notes.append("Grader errors (tell the course staff):")
+                report.notes += plugin.collection_errors
+    except sandbox.SubmissionError as exc:
+        report.checks = _all_failed(settings, f"Your submission could not be used: {exc}")
+        report.notes.append(f"Submission problem: {exc}")
+    report.execution_time = time.perf_counter() - started
+    return report
+
+
+def _limits(settings: GradeSettings):
+    from grader.sandbox import Limits
+
+    return Limits(
+        call_timeout=settings.call_timeout, memory_mb=settings.memory_mb, **settings.extra_limits
+    )
+
+
+def grade_to_dir(
+    submission: Path, out_dir: Path, settings: GradeSettings | None = None
+) -> GradeReport:
+    """Grade and write results.json, report.md and junit.xml into ``out_dir``."""
+    report = grade_submission(submission, settings)
+    reports.write_reports(report, Path(out_dir))
+    return report

@@ -1,0 +1,109 @@
+"""The points table: every graded check, its points, its visibility, in one place.
+
+A check's result name is ``"<object> <what>"`` (``"layers.affine_forward expected values"``), so
+it starts with the object it grades. Check functions under ``grader/checks/`` name the item they
+serve with ``@pytest.mark.rubric("<object> <what>")``; an item served by several functions earns
+its points in proportion to the functions that pass. Public items need no reference at run time
+(only golden fixtures), so they can ship to students and run in ``nngrade check``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.results import Visibility
+
+TOTAL_POINTS = 100
+
+
+@dataclass(frozen=True)
+class Item:
+    obj: str
+    what: str
+    points: float
+    public: bool = False
+    visibility: Visibility = "visible"
+
+    @property
+    def name(self) -> str:
+        return f"{self.obj} {self.what}"
+
+    @property
+    def module(self) -> str:
+        """The student module the item grades (``layers``, ``classifiers.fc_net``...)."""
+        head = self.obj.split(".", 1)[0]
+        return {"fc_net": "classifiers.fc_net", "cnn": "classifiers.cnn"}.get(head, head)
+
+
+EXPECTED = "expected values"
+REFERENCE = "matches the reference on random inputs"
+GRADIENT = "agrees with the numeric gradient of your forward pass"
+
+
+def _layer(name: str, expected: float, reference: float, kind: str = EXPECTED) -> list[Item]:
+    return [
+        Item(f"layers.{name}", kind, expected, public=True),
+        Item(f"layers.{name}", REFERENCE, reference),
+    ]
+
+
+ITEMS: tuple[Item, ...] = (
+    *_layer("affine_forward", 1, 1),
+    *_layer("affine_backward", 1.5, 1.5, GRADIENT),
+    *_layer("relu_forward", 0.5, 0.5),
+    *_layer("relu_backward", 0.5, 0.5, GRADIENT),
+    *_layer("softmax_loss", 1, 2),
+    *_layer("svm_loss", 1, 1),
+    *_layer("batchnorm_forward", 1.5, 2.5),
+    *_layer("batchnorm_backward", 2, 2, GRADIENT),
+    *_layer("batchnorm_backward_alt", 1, 2, GRADIENT),
+    *_layer("layernorm_forward", 1, 2),
+    *_layer("layernorm_backward", 1.5, 1.5, GRADIENT),
+    *_layer("dropout_forward", 1, 1),
+    *_layer("dropout_backward", 0.5, 0.5, GRADIENT),
+    *_layer("conv_forward_naive", 2, 2),
+    *_layer("conv_backward_naive", 2, 3, GRADIENT),
+    *_layer("max_pool_forward_naive", 1, 1),
+    *_layer("max_pool_backward_naive", 1.5, 1.5, GRADIENT),
+    *_layer("spatial_batchnorm_forward", 1, 1),
+    *_layer("spatial_batchnorm_backward", 1, 1, GRADIENT),
+    *_layer("spatial_groupnorm_forward", 1.5, 1.5),
+    *_layer("spatial_groupnorm_backward", 1.5, 1.5, GRADIENT),
+    Item("layer_utils.affine_relu", REFERENCE, 1),
+    Item("layer_utils.conv_relu_pool", REFERENCE, 1),
+    Item("layer_utils.conv_bn_relu", REFERENCE, 1),
+    Item("optim.sgd_momentum", EXPECTED, 1, public=True),
+    Item("optim.sgd_momentum", "matches the reference over several steps", 1),
+    Item("optim.rmsprop", EXPECTED, 1, public=True),
+    Item("optim.rmsprop", "matches the reference over several steps", 1),
+    Item("optim.adam", EXPECTED, 1.5, public=True),
+    Item("optim.adam", "matches the reference over several steps", 1.5),
+    Item("fc_net.FullyConnectedNet", "initialisation", 2, public=True),
+    Item("fc_net.FullyConnectedNet", "expected initial loss", 1, public=True),
+    Item("fc_net.FullyConnectedNet", "loss and gradients match the reference", 3),
+    Item("fc_net.FullyConnectedNet", "with batchnorm matches the reference", 2),
+    Item("fc_net.FullyConnectedNet", "with layernorm matches the reference", 2),
+    Item("fc_net.FullyConnectedNet", "with dropout matches the reference", 2),
+    Item("fc_net.FullyConnectedNet", "overfits 50 images", 3),
+    Item("fc_net.FullyConnectedNet", "trains to the accuracy threshold", 5),
+    Item("cnn.ThreeLayerConvNet", "initialisation and output shapes", 2, public=True),
+    Item("cnn.ThreeLayerConvNet", "loss and gradients match the reference", 4),
+    Item("cnn.ThreeLayerConvNet", "overfits a small set", 3),
+    Item("cnn.ThreeLayerConvNet", "trains to the accuracy threshold", 5),
+)
+
+BY_NAME: dict[str, Item] = {item.name: item for item in ITEMS}
+
+
+def validate(items: tuple[Item, ...] = ITEMS) -> None:
+    """Fail loudly on a table that does not add up or repeats a name."""
+    names = [item.name for item in items]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"rubric names repeated: {duplicates}")
+    total = round(sum(item.points for item in items), 6)
+    if total != TOTAL_POINTS:
+        raise ValueError(f"rubric points add up to {total}, not {TOTAL_POINTS}")
+    bad = [item.name for item in items if item.points <= 0]
+    if bad:
+        raise ValueError(f"rubric items without points: {bad}")
