@@ -7,8 +7,9 @@ warning per process. Results are the same either way, only slower.
 
 Caches are opaque: pass them back unchanged to the matching backward function.
 
-Dtypes follow the naive layers: outputs have ``np.result_type`` of the inputs, computed in
-float32 when that is float32 and in float64 otherwise.
+Dtypes follow the naive layers (``np.result_type`` of the inputs; pooling keeps ``x``'s dtype)
+where that is float32 or float64, and float32 is computed in float32. Conv layers compute and
+return any other dtype in float64.
 """
 
 import warnings
@@ -74,18 +75,23 @@ def conv_forward_fast(x, w, b, conv_param):
     """Fast convolution forward pass: im2col, then one small matrix product per image.
 
     The columns are kept batch-major (N, K, H'*W'), so the batched product (F, K) @ (K, H'*W')
-    lands directly in the (N, F, H', W') output layout with no transpose.
+    lands directly in the (N, F, H', W') output layout with no transpose. Each column matrix
+    gets an extra row of ones and ``w`` an extra column holding ``b``, so the bias is added by
+    the same product (cheaper than a separate pass over the output), and in the backward pass
+    ``db`` falls out of the ``dw`` product.
 
     Inputs and outputs as ``conv_forward_naive``: returns ``(out, cache)``.
     """
     x, w, b, stride, pad, out_h, out_w = _conv_prepare(x, w, b, conv_param)
     N = x.shape[0]
-    F, _, HH, WW = w.shape
+    F, C, HH, WW = w.shape
+    K = C * HH * WW
     im2col_k, _ = _kernels()
-    cols = im2col_k(x, HH, WW, pad, stride, batch_major=True)
-    out = np.matmul(w.reshape(F, -1), cols)
-    out += b[:, None]
-    out = out.reshape(N, F, out_h, out_w)
+    cols = np.empty((N, K + 1, out_h * out_w), dtype=x.dtype)
+    cols[:, K] = 1
+    im2col_k(x, HH, WW, pad, stride, batch_major=True, out=cols[:, :K])
+    w_aug = np.concatenate([w.reshape(F, K), b[:, None]], axis=1)
+    out = np.matmul(w_aug, cols).reshape(N, F, out_h, out_w)
     cache = ("batched", x, w, b, conv_param, cols)
     return out, cache
 
@@ -132,15 +138,17 @@ def _conv_backward(dout, cache):
     stride, pad = conv_param["stride"], conv_param["pad"]
     _, col2im_k = _kernels()
 
-    db = dout.sum(axis=(0, 2, 3))
     if layout == "batched":
         d3 = dout.reshape(N, F, -1)
-        # Sum over images of dout_n @ cols_n.T; the (N, F, K) intermediate is small.
-        dw = np.matmul(d3, cols.transpose(0, 2, 1)).sum(axis=0)
+        # Sum over images of dout_n @ cols_n.T (the (N, F, K + 1) intermediate is small); the
+        # last column pairs dout with the row of ones, which is db.
+        dw_aug = np.matmul(d3, cols.transpose(0, 2, 1)).sum(axis=0)
+        dw, db = dw_aug[:, :-1], dw_aug[:, -1].copy()
         dcols = np.matmul(w2.T, d3)
     else:
         d2 = dout.transpose(1, 0, 2, 3).reshape(F, -1)
         dw = d2 @ cols.T
+        db = d2.sum(axis=1)
         dcols = w2.T @ d2
     dx = col2im_k(dcols, N, C, H, W, HH, WW, pad, stride)
     return dx, dw.reshape(w.shape), db
@@ -189,13 +197,35 @@ def _window_views(a, ph, pw):
     return [a[:, :, :, i, :, j] for i in range(ph) for j in range(pw)]
 
 
+def _max_of(views):
+    """Elementwise maximum of equally shaped views, without reducing over a short axis.
+
+    ``np.max`` over the short, strided window axes is an order of magnitude slower than this
+    chain of elementwise maxima.
+    """
+    return reduce(lambda acc, v: np.maximum(acc, v, out=acc), views[1:], views[0].copy())
+
+
+def _route_to_first_max(x_views, out, dout, dx_views):
+    """Write into ``dx_views`` the gradient of a max over ``x_views`` (one view per window slot).
+
+    Slots are visited in row-major window order; a slot equal to the maximum takes the
+    gradient unless an earlier one already did, so ties go to the first maximum, as
+    ``np.argmax`` (and the naive layer) would choose.
+    """
+    taken = None
+    for k, (xv, dv) in enumerate(zip(x_views, dx_views, strict=True)):
+        hit = xv == out
+        if taken is not None:
+            hit &= ~taken
+        np.multiply(hit, dout, out=dv)
+        if k < len(x_views) - 1:
+            taken = hit if taken is None else taken | hit
+
+
 def _pool_forward_reshape(x, ph, pw):
     N, C, H, W = x.shape
-    x6 = x.reshape(N, C, H // ph, ph, W // pw, pw)
-    # Elementwise maxima of ph*pw strided views: much faster than x6.max(axis=(3, 5)), which
-    # reduces over short, strided axes.
-    views = _window_views(x6, ph, pw)
-    out = reduce(lambda acc, v: np.maximum(acc, v, out=acc), views[1:], views[0].copy())
+    out = _max_of(_window_views(x.reshape(N, C, H // ph, ph, W // pw, pw), ph, pw))
     return out, ("reshape", x, out)
 
 
@@ -205,37 +235,33 @@ def _pool_backward_reshape(dout, cache):
     ph, pw = H // out.shape[2], W // out.shape[3]
     dx = np.empty(x.shape, dtype=np.result_type(x, dout))
     shape6 = (N, C, H // ph, ph, W // pw, pw)
-    x_views = _window_views(x.reshape(shape6), ph, pw)
-    dx_views = _window_views(dx.reshape(shape6), ph, pw)
-    # Walk the window in row-major order; a position equal to the maximum gets the gradient
-    # unless an earlier one already took it, so ties resolve as in the im2col path.
-    taken = None
-    for k, (xv, dv) in enumerate(zip(x_views, dx_views, strict=True)):
-        hit = xv == out
-        if taken is not None:
-            hit &= ~taken
-        np.multiply(hit, dout, out=dv)
-        if k < len(x_views) - 1:
-            taken = hit if taken is None else taken | hit
+    _route_to_first_max(
+        _window_views(x.reshape(shape6), ph, pw),
+        out,
+        dout,
+        _window_views(dx.reshape(shape6), ph, pw),
+    )
     return dx
 
 
 def _pool_forward_im2col(x, ph, pw, stride, out_h, out_w):
     N, C, H, W = x.shape
     im2col_k, _ = _kernels()
-    # Pooling acts on each channel alone: treat every (image, channel) as a 1-channel image.
+    # Pooling acts on each channel alone: treat every (image, channel) as a 1-channel image,
+    # so that the columns are (N*C, ph*pw, H'*W') and each window slot is one 2-D slice.
     cols = im2col_k(x.reshape(N * C, 1, H, W), ph, pw, 0, stride, batch_major=True)
-    arg = cols.argmax(axis=1)
-    out = np.take_along_axis(cols, arg[:, None, :], axis=1).reshape(N, C, out_h, out_w)
-    return out, ("im2col", x.shape, x.dtype, arg, ph, pw, stride)
+    out = _max_of([cols[:, k] for k in range(ph * pw)])
+    cache = ("im2col", x.shape, x.dtype, cols, out, ph, pw, stride)
+    return out.reshape(N, C, out_h, out_w), cache
 
 
 def _pool_backward_im2col(dout, cache):
-    _, (N, C, H, W), x_dtype, arg, ph, pw, stride = cache
+    _, (N, C, H, W), x_dtype, cols, out, ph, pw, stride = cache
     _, col2im_k = _kernels()
     dtype = _work_dtype(np.empty(0, x_dtype), dout)
-    d3 = np.asarray(dout, dtype=dtype).reshape(N * C, 1, -1)
-    dcols = np.zeros((N * C, ph * pw, d3.shape[2]), dtype=dtype)
-    np.put_along_axis(dcols, arg[:, None, :], d3, axis=1)
+    d2 = np.asarray(dout, dtype=dtype).reshape(out.shape)
+    dcols = np.empty(cols.shape, dtype=dtype)
+    K = ph * pw
+    _route_to_first_max([cols[:, k] for k in range(K)], out, d2, [dcols[:, k] for k in range(K)])
     dx = col2im_k(dcols, N * C, 1, H, W, ph, pw, 0, stride).reshape(N, C, H, W)
     return dx.astype(np.result_type(x_dtype, dout), copy=False)

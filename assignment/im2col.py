@@ -31,8 +31,7 @@ def conv_output_shape(H, W, field_height, field_width, padding, stride):
     out_w = (W + 2 * padding - field_width) // stride + 1
     if out_h < 1 or out_w < 1:
         raise ValueError(
-            f"a {field_height}x{field_width} field does not fit a {H}x{W} input padded by "
-            f"{padding}"
+            f"a {field_height}x{field_width} field does not fit a {H}x{W} input padded by {padding}"
         )
     return out_h, out_w
 
@@ -47,15 +46,15 @@ def _windows(x_padded, field_height, field_width, stride, out_h, out_w):
     """Read-only view (N, C, fh, fw, H', W') of every receptive field: no data is copied."""
     sn, sc, sh, sw = x_padded.strides
     shape = (*x_padded.shape[:2], field_height, field_width, out_h, out_w)
-    return as_strided(
-        x_padded, shape, (sn, sc, sh, sw, stride * sh, stride * sw), writeable=False
-    )
+    return as_strided(x_padded, shape, (sn, sc, sh, sw, stride * sh, stride * sw), writeable=False)
 
 
-def im2col(x, field_height, field_width, padding, stride, batch_major=True):
+def im2col(x, field_height, field_width, padding, stride, batch_major=True, out=None):
     """Unfold every receptive field of ``x`` (N, C, H, W) into a column.
 
-    Returns (N, C*fh*fw, H'*W') when ``batch_major``, else (C*fh*fw, N*H'*W').
+    Returns (N, C*fh*fw, H'*W') when ``batch_major``, else (C*fh*fw, N*H'*W'). A batch-major
+    result can be written into ``out``, an array of that shape and dtype (a slice of a larger
+    buffer is fine), which is then returned.
     """
     x = _float(x)
     N, C, H, W = x.shape
@@ -64,10 +63,18 @@ def im2col(x, field_height, field_width, padding, stride, batch_major=True):
         p = padding
         x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode="constant")
     win = _windows(x, field_height, field_width, stride, out_h, out_w)
-    K = C * field_height * field_width
+    K, P = C * field_height * field_width, out_h * out_w
+    if out is not None:
+        if not batch_major:
+            raise ValueError("out is only supported for the batch-major layout")
+        if not isinstance(out, np.ndarray) or out.shape != (N, K, P) or out.dtype != x.dtype:
+            raise ValueError(f"out must be a {x.dtype.name} array of shape {(N, K, P)}")
+        # Splitting axes of a strided array never needs a copy, so this reshape is a view.
+        np.copyto(out.reshape(win.shape), win)
+        return out
     if batch_major:
-        return np.ascontiguousarray(win).reshape(N, K, out_h * out_w)
-    return np.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5)).reshape(K, N * out_h * out_w)
+        return np.ascontiguousarray(win).reshape(N, K, P)
+    return np.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5)).reshape(K, N * P)
 
 
 def col2im(cols, N, C, H, W, field_height, field_width, padding, stride):

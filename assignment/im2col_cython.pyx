@@ -87,7 +87,7 @@ cdef void _im2col_kernel(const floating[:, :, :, ::1] x, floating[:, :, :] cols,
                          Py_ssize_t fh, Py_ssize_t fw, Py_ssize_t pad, Py_ssize_t stride,
                          Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t n, c, i, j, y, r, k, o, lo, hi
+    cdef Py_ssize_t n, c, i, j, y, r, k, lo, hi
     cdef floating *dst
     cdef const floating *src
     for n in range(N):
@@ -106,14 +106,13 @@ cdef void _im2col_kernel(const floating[:, :, :, ::1] x, floating[:, :, :] cols,
                         if r < 0 or r >= H:
                             memset(dst, 0, out_w * sizeof(floating))
                         else:
-                            # The padded margins are a column or two: plain loops beat memset.
-                            for o in range(lo):
-                                dst[o] = 0
+                            if lo > 0:
+                                memset(dst, 0, lo * sizeof(floating))
                             if hi > lo:
                                 src = &x[n, c, r, 0] + (lo * stride + j - pad)
                                 _gather(dst + lo, src, hi - lo, stride)
-                            for o in range(hi, out_w):
-                                dst[o] = 0
+                            if hi < out_w:
+                                memset(dst + hi, 0, (out_w - hi) * sizeof(floating))
                         dst += out_w
 
 
@@ -146,12 +145,13 @@ cdef void _col2im_kernel(const floating[:, :, :] cols, floating[:, :, :, ::1] dx
 
 
 def im2col_cython(x, int field_height, int field_width, int padding, int stride,
-                  bint batch_major=True):
+                  bint batch_major=True, out=None):
     """Unfold every receptive field of ``x`` (N, C, H, W) into a column.
 
     Returns (N, C*fh*fw, H'*W') when ``batch_major`` (one column matrix per image), else the
     classic single matrix (C*fh*fw, N*H'*W'). float32 stays float32; anything else but
-    float64 is converted to float64.
+    float64 is converted to float64. A batch-major result can be written into ``out``, an
+    array of that shape and dtype whose last axis is contiguous (a slice of a larger buffer).
     """
     x = np.asarray(x)
     if x.dtype != np.float32:
@@ -160,9 +160,13 @@ def im2col_cython(x, int field_height, int field_width, int padding, int stride,
     N, C, H, W = x.shape
     out_h, out_w = _check(H, W, field_height, field_width, padding, stride)
     K, P = C * field_height * field_width, out_h * out_w
-    if batch_major:
-        cols = np.empty((N, K, P), dtype=x.dtype)
-        view = cols
+    if out is not None:
+        if not batch_major:
+            raise ValueError("out is only supported for the batch-major layout")
+        _check_out(out, (N, K, P), x.dtype)
+        cols = view = out
+    elif batch_major:
+        cols = view = np.empty((N, K, P), dtype=x.dtype)
     else:
         cols = np.empty((K, N, P), dtype=x.dtype)
         view = cols.transpose(1, 0, 2)
@@ -171,6 +175,13 @@ def im2col_cython(x, int field_height, int field_width, int padding, int stride,
     else:
         _im2col_kernel[double](x, view, field_height, field_width, padding, stride, out_h, out_w)
     return cols if batch_major else cols.reshape(K, N * P)
+
+
+def _check_out(out, shape, dtype):
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must be a {np.dtype(dtype).name} array of shape {shape}")
+    if out.strides[2] != out.itemsize or not out.flags.writeable:
+        raise ValueError("out must be writeable, with a contiguous last axis")
 
 
 def col2im_cython(cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,

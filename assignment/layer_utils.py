@@ -8,6 +8,9 @@ The convolutional sandwiches use the fast layers (``fast_layers.py``); their res
 naive layers' (``layers.py``) up to rounding.
 """
 
+# The layers are imported for the student to use; in the student's copy they start unused.
+# ruff: noqa: F401
+
 from .fast_layers import (
     conv_backward_fast,
     conv_forward_fast,
@@ -26,6 +29,7 @@ from .layers import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
 )
+
 
 def affine_relu_forward(x, w, b):
     """Affine layer followed by a ReLU.
@@ -79,9 +83,7 @@ def affine_norm_relu_forward(x, w, b, gamma, beta, norm_param, normalization):
     - cache: (fc_cache, norm_cache, relu_cache, normalization), for affine_norm_relu_backward
     """
     if normalization not in ("batchnorm", "layernorm"):
-        raise ValueError(
-            f"normalization must be 'batchnorm' or 'layernorm', got {normalization!r}"
-        )
+        raise ValueError(f"normalization must be 'batchnorm' or 'layernorm', got {normalization!r}")
     out, cache = None, None
     # TODO: Run affine_forward, then batchnorm_forward or layernorm_forward (as normalization
     # says), then relu_forward. Keep the three caches and the normalization in `cache`, so the

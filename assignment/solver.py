@@ -114,7 +114,7 @@ class Solver:
     def _step(self):
         """Make one gradient update on a random minibatch; called by train()."""
         num_train = self.X_train.shape[0]
-        batch_mask = np.random.choice(num_train, self.batch_size)
+        batch_mask = np.random.choice(num_train, self.batch_size)  # noqa: NPY002
         X_batch = self.X_train[batch_mask]
         y_batch = self.y_train[batch_mask]
 
@@ -168,7 +168,7 @@ class Solver:
         """
         N = X.shape[0]
         if num_samples is not None and N > num_samples:
-            mask = np.random.choice(N, num_samples)
+            mask = np.random.choice(N, num_samples)  # noqa: NPY002
             N = num_samples
             X = X[mask]
             y = y[mask]
@@ -223,9 +223,7 @@ class Solver:
                 # model gets parameters back even if the validation accuracy stays at zero.
                 if val_acc > self.best_val_acc or not self.best_params:
                     self.best_val_acc = val_acc
-                    self.best_params = {
-                        name: np.copy(w) for name, w in self.model.params.items()
-                    }
+                    self.best_params = {name: np.copy(w) for name, w in self.model.params.items()}
 
                 self._save_checkpoint()
 

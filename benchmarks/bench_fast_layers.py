@@ -9,6 +9,10 @@ and backward through autograd) on the same data with the same number of threads.
 Targets (on x (100, 3, 31, 31), w (25, 3, 3, 3), stride 2, pad 1): conv forward and backward
 >= 300x the naive layers, 2x2 stride-2 max pool >= 30x, and within about 2x of torch.
 The naive layers take seconds per call, so they are timed with few repeats (--naive-repeats).
+
+On a busy machine, multithreaded BLAS (the plain matmuls, the im2col path's single large
+product, torch) slows down by an order of magnitude when its threads wait on each other; run
+with ``OPENBLAS_NUM_THREADS=1`` (torch then gets one thread too) for steadier figures.
 """
 
 import argparse
@@ -58,6 +62,12 @@ def numpy_threads():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def load_average():
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def fmt_ms(seconds):
     return f"{seconds * 1e3:10.3f} ms"
 
@@ -65,9 +75,7 @@ def fmt_ms(seconds):
 def row(name, naive_s, fast_s, target):
     speedup = naive_s / fast_s
     mark = "ok" if speedup >= target else "BELOW TARGET"
-    print(
-        f"{name:<34}{fmt_ms(naive_s)}{fmt_ms(fast_s)}{speedup:10.0f}x   (target >= {target}x: {mark})"
-    )
+    print(f"{name:<34}{fmt_ms(naive_s)}{fmt_ms(fast_s)}{speedup:10.0f}x   (>= {target}x: {mark})")
 
 
 def bench_vs_naive(args, rng):
@@ -219,11 +227,13 @@ def main(argv=None):
 
     kernels = "Cython" if fast_layers._kernels()[0] is not fast_layers.im2col else "numpy"
     print(f"numpy {np.__version__}, BLAS threads {numpy_threads()}, {kernels} im2col kernels")
+    print(f"load average before: {load_average()} (timings are noisy on a shared machine)")
     if not args.skip_naive:
         bench_vs_naive(args, rng)
     for dtype in (np.float64, np.float32):
         data = bench_flops(args, rng, dtype)
         bench_torch(args, data, dtype)
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

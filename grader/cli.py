@@ -36,6 +36,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return calibration.main(quick=args.quick)
 
 
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from grader import notebooks
+
+    return notebooks.main(check=args.check)
+
+
 def _cmd_fixtures(args: argparse.Namespace) -> int:
     from grader import fixtures
 
@@ -159,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every scenario's classic case with the reference and store the outputs.",
     )
     p.set_defaults(func=_cmd_fixtures)
+
+    p = sub.add_parser(
+        "notebooks",
+        help="build the student notebooks (.ipynb) from their sources in notebooks/src",
+        description="Build notebooks/<Name>.ipynb from the jupytext sources "
+        "notebooks/src/<Name>.py.",
+    )
+    p.add_argument("--check", action="store_true", help="only report notebooks out of date")
+    p.set_defaults(func=_cmd_notebooks)
     return parser
 
 

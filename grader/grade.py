@@ -70,8 +70,11 @@ def _run_checks(plugin: RubricPlugin, settings: GradeSettings) -> None:
     if not settings.public_only:
         targets.append(str(CHECKS_DIR / "hidden"))
     args = ["-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), *targets]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(args, plugins=[plugin])
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        code = pytest.main(args, plugins=[plugin])
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        plugin.collection_errors.append(f"pytest exited with {code!r}: {output.getvalue()[-3000:]}")
 
 
 def _all_failed(settings: GradeSettings, message: str) -> list[CheckResult]:
@@ -86,8 +89,12 @@ def grade_submission(
     submission: Path,
     settings: GradeSettings | None = None,
     open_sandbox: Callable[..., contextlib.AbstractContextManager] | None = None,
+    hide: tuple[Path, ...] = (),
 ) -> GradeReport:
-    """Grade ``submission`` (a folder or .zip) and return its report; never raises on bad code."""
+    """Grade ``submission`` (a folder or .zip) and return its report; never raises on bad code.
+
+    ``hide`` names paths the student's code must not see (the output folder, hidden data).
+    """
     settings = settings or GradeSettings()
     submission = Path(submission)
     validate_submission(submission)
@@ -97,9 +104,9 @@ def grade_submission(
 
     opener = open_sandbox or sandbox.Sandbox
     try:
-        with opener(submission, limits=_limits(settings)) as box:
+        with opener(submission, limits=_limits(settings), hide=hide) as box:
             report.notes.append(f"Isolation: {box.isolation}")
-            plugin = RubricPlugin(StudentImpl(box), settings, settings.selects)
+            plugin = RubricPlugin(StudentImpl(box), settings, settings.selects, submission)
             _run_checks(plugin, settings)
             report.checks = plugin.results()
             if plugin.collection_errors:
@@ -116,7 +123,9 @@ def _limits(settings: GradeSettings):
     from grader.sandbox import Limits
 
     return Limits(
-        call_timeout=settings.call_timeout, memory_mb=settings.memory_mb, **settings.extra_limits
+        call_timeout=settings.call_timeout,
+        memory_bytes=settings.memory_mb << 20,
+        **settings.extra_limits,
     )
 
 
@@ -124,6 +133,8 @@ def grade_to_dir(
     submission: Path, out_dir: Path, settings: GradeSettings | None = None
 ) -> GradeReport:
     """Grade and write results.json, report.md and junit.xml into ``out_dir``."""
-    report = grade_submission(submission, settings)
-    reports.write_reports(report, Path(out_dir))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = grade_submission(submission, settings, hide=(out_dir.resolve(),))
+    reports.write_reports(report, out_dir)
     return report

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,41 @@ def _check_returns(name: str, result: Any, returns: Sequence[str] | None) -> Any
     if message:
         raise CheckFailure(message)
     return tuple(result)
+
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+MAX_OUTPUT_CHARS = 1500
+
+
+def _location(exc: Any) -> str | None:
+    """``layers.py:42``: the innermost frame of the student's own code, from the traceback."""
+    frames = _FRAME.findall(getattr(exc, "traceback", "") or "")
+    if not frames:
+        module = getattr(exc, "module", None)
+        return module
+    path, line = frames[-1]
+    parts = path.replace("\\", "/").split("/")
+    for anchor in ("assignment", "cs231n"):
+        if anchor in parts:
+            parts = parts[len(parts) - parts[::-1].index(anchor) :]
+            break
+    else:
+        parts = parts[-1:]
+    return f"{'/'.join(parts)}:{line}"
+
+
+def student_error_message(what: str, exc: Any) -> str:
+    """Feedback for an exception raised by the student's code: call, error, their frames, output."""
+    lines = [f"Calling {what} raised {exc}"]
+    traceback = (getattr(exc, "traceback", "") or "").strip()
+    if traceback:
+        lines += ["", "Traceback (your code only):", traceback]
+    output = (getattr(exc, "output", "") or "").strip()
+    if output:
+        if len(output) > MAX_OUTPUT_CHARS:
+            output = output[: MAX_OUTPUT_CHARS // 2] + "\n...\n" + output[-MAX_OUTPUT_CHARS // 2 :]
+        lines += ["", "Your code printed:", output]
+    return "\n".join(lines)
 
 
 class Impl:
@@ -146,9 +182,7 @@ class StudentImpl(Impl):
         try:
             return func(*args)
         except sb.StudentError as exc:
-            raise CheckFailure(
-                f"Calling {what} raised {exc}", location=getattr(exc, "location", None)
-            ) from None
+            raise CheckFailure(student_error_message(what, exc), _location(exc)) from None
         except (sb.CallTimeout, sb.WorkerDied) as exc:
             self.tripped = f"Calling {what} failed: {exc}"
             raise CheckFailure(self.tripped) from None
@@ -160,10 +194,19 @@ class StudentImpl(Impl):
         result = self._run(what, lambda: self.sandbox.call(name, *args, **kwargs))
         return _check_returns(name, result, returns)
 
-    def method(self, obj, name, *args, returns=None, **kwargs):
+    def method(self, obj, name, *args, returns=None, timeout=None, **kwargs):
         what = describe_call(f"<object>.{name}", args, kwargs)
-        result = self._run(what, lambda: self.sandbox.call_method(obj, name, *args, **kwargs))
-        return _check_returns(name, result, returns)
+
+        def run():
+            if timeout is None:
+                return self.sandbox.call_method(obj, name, *args, **kwargs)
+            with self.sandbox.timeout(timeout):
+                return self.sandbox.call_method(obj, name, *args, **kwargs)
+
+        return _check_returns(name, self._run(what, run), returns)
+
+    def seed(self, seed):
+        self._run(f"seeding numpy's random generator with {seed}", lambda: self.sandbox.seed(seed))
 
     def get(self, obj, attr):
         return self._run(f"reading .{attr}", lambda: self.sandbox.getattr(obj, attr))

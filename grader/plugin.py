@@ -9,7 +9,8 @@ feedback from the exception alone, never from pytest's traceback, so no line of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,13 +60,14 @@ def _truncate(text: str, limit: int = MAX_FEEDBACK_CHARS) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
 
 
-@dataclass
+@dataclass(eq=False)  # pytest keeps plugins in sets: identity hashing
 class RubricPlugin:
     """Collects outcomes per rubric item; ``select`` chooses which items run."""
 
     student_impl: StudentImpl
     settings: Any
     select: Callable[[rubric.Item], bool] = lambda item: True
+    submission_path: Path | None = None
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
 
@@ -83,6 +85,11 @@ class RubricPlugin:
     @pytest.fixture(scope="session")
     def grading_settings(self) -> Any:
         return self.settings
+
+    @pytest.fixture(scope="session")
+    def submission(self) -> Path | None:
+        """The submission as handed in (folder or .zip), for checks that read files from it."""
+        return self.submission_path
 
     # --- hooks -------------------------------------------------------------------------------
 
@@ -126,6 +133,9 @@ class RubricPlugin:
 
     def results(self) -> list[CheckResult]:
         """One result per selected rubric item, in the rubric's order."""
+        return with_dependency_notes(self._results())
+
+    def _results(self) -> list[CheckResult]:
         results = []
         for item in rubric.ITEMS:
             if not self.select(item):
@@ -160,3 +170,38 @@ class RubricPlugin:
                 )
             )
         return results
+
+
+# What each kind of object is built from, in the student's own package.
+DEPENDS_ON = {
+    "layer_utils": ("layers",),
+    "fc_net": ("layers", "layer_utils"),
+    "cnn": ("layers", "layer_utils"),
+}
+TRAINING_ALSO_USES = ("optim",)
+
+
+def with_dependency_notes(results: list[CheckResult]) -> list[CheckResult]:
+    """Name the failing building blocks under a failing composite check (fix those first)."""
+    failed_objects: dict[str, list[str]] = {}  # module -> failing objects, in rubric order
+    for result in results:
+        if result.status == "failed":
+            obj = result.name.split(" ", 1)[0]
+            bucket = failed_objects.setdefault(obj.split(".", 1)[0], [])
+            if obj not in bucket:
+                bucket.append(obj)
+    noted = []
+    for result in results:
+        head = result.name.split(" ", 1)[0].split(".", 1)[0]
+        deps = DEPENDS_ON.get(head, ())
+        if result.status == "failed" and ("train" in result.name or "overfit" in result.name):
+            deps = deps + TRAINING_ALSO_USES
+        culprits = [obj for dep in deps for obj in failed_objects.get(dep, [])]
+        if result.status == "failed" and culprits:
+            note = (
+                "\n\nThis uses your own " + ", ".join(deps) + "; checks of these also failed, "
+                "so fix them first: " + ", ".join(culprits) + "."
+            )
+            result = replace(result, output=_truncate(result.output + note))
+        noted.append(result)
+    return noted

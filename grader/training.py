@@ -87,6 +87,17 @@ TASKS: dict[str, Task] = {
 }  # fmt: skip
 
 
+def describe(task: Task) -> str:
+    """The run in words, for feedback: model, optimiser, budget."""
+    model = task.model.rsplit(".", 1)[1]
+    args = ", ".join(f"{k}={v!r}" for k, v in task.model_kwargs.items())
+    solver = ", ".join(f"{k}={v!r}" for k, v in task.solver_kwargs.items())
+    return (
+        f"Trained {model}({args}) with the course's Solver({solver}) on {task.num_train} "
+        f"images of the embedded dataset."
+    )
+
+
 def heldout_seed() -> int:
     return int(os.environ.get("NNGRADE_HELDOUT_SEED", HELDOUT_SEED_DEFAULT))
 

@@ -7,8 +7,9 @@ warning per process. Results are the same either way, only slower.
 
 Caches are opaque: pass them back unchanged to the matching backward function.
 
-Dtypes follow the naive layers: outputs have ``np.result_type`` of the inputs, computed in
-float32 when that is float32 and in float64 otherwise.
+Dtypes follow the naive layers (``np.result_type`` of the inputs; pooling keeps ``x``'s dtype)
+where that is float32 or float64, and float32 is computed in float32. Conv layers compute and
+return any other dtype in float64.
 """
 
 import warnings

@@ -31,8 +31,7 @@ def conv_output_shape(H, W, field_height, field_width, padding, stride):
     out_w = (W + 2 * padding - field_width) // stride + 1
     if out_h < 1 or out_w < 1:
         raise ValueError(
-            f"a {field_height}x{field_width} field does not fit a {H}x{W} input padded by "
-            f"{padding}"
+            f"a {field_height}x{field_width} field does not fit a {H}x{W} input padded by {padding}"
         )
     return out_h, out_w
 
@@ -47,9 +46,7 @@ def _windows(x_padded, field_height, field_width, stride, out_h, out_w):
     """Read-only view (N, C, fh, fw, H', W') of every receptive field: no data is copied."""
     sn, sc, sh, sw = x_padded.strides
     shape = (*x_padded.shape[:2], field_height, field_width, out_h, out_w)
-    return as_strided(
-        x_padded, shape, (sn, sc, sh, sw, stride * sh, stride * sw), writeable=False
-    )
+    return as_strided(x_padded, shape, (sn, sc, sh, sw, stride * sh, stride * sw), writeable=False)
 
 
 def im2col(x, field_height, field_width, padding, stride, batch_major=True, out=None):

@@ -1,7 +1,9 @@
 """A three-layer convolutional network: conv - relu - pool - affine - relu - affine - softmax."""
 
-# The layers and sandwich helpers are imported for the student to use; some stay unused.
-# ruff: noqa: F401
+# The layers and sandwich helpers are imported for the student to use, so some stay unused, as do
+# the scaffolding's local variables in the student's copy; the weights come from numpy's legacy
+# global RNG, which the contract fixes (NPY002).
+# ruff: noqa: F401, F841, NPY002
 
 import numpy as np
 

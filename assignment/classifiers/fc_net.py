@@ -1,7 +1,8 @@
 """A fully connected network of any depth, with optional batch/layer normalisation and dropout."""
 
-# The layers and sandwich helpers are imported for the student to use; some stay unused.
-# ruff: noqa: F401
+# The layers and sandwich helpers are imported for the student to use, so some stay unused; the
+# weights come from numpy's legacy global RNG, which the contract fixes (NPY002).
+# ruff: noqa: F401, NPY002
 
 import numpy as np
 

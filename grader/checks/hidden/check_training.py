@@ -1,0 +1,41 @@
+"""The student's models trained with the course's Solver must reach calibrated accuracies.
+
+The worker trains and returns scores; accuracies are counted here, against labels that never
+leave the grader for the held-out images.
+"""
+
+import pytest
+
+from grader import training
+from grader.impl import CheckFailure
+
+ITEMS = {
+    "fc_overfit": "fc_net.FullyConnectedNet overfits 50 images",
+    "fc_train": "fc_net.FullyConnectedNet trains to the accuracy threshold",
+    "cnn_overfit": "cnn.ThreeLayerConvNet overfits a small set",
+    "cnn_train": "cnn.ThreeLayerConvNet trains to the accuracy threshold",
+}
+
+CASES = [
+    pytest.param(name, marks=pytest.mark.rubric(item), id=name) for name, item in ITEMS.items()
+]
+
+
+@pytest.mark.parametrize("name", CASES)
+def check_training(student, grading_settings, name):
+    task = training.TASKS[name]
+    acc = training.run_task(student, task, timeout=grading_settings.training_timeout)
+    if acc < task.threshold:
+        where = (
+            "its own 50 training images"
+            if task.measure == "train"
+            else (f"{task.num_heldout} held-out images")
+        )
+        raise CheckFailure(
+            f"{training.describe(task)}\n"
+            f"Accuracy on {where}: {acc:.3f}; it must reach {task.threshold:.2f} "
+            f"(the reference reaches {task.reference_accuracy:.2f}). "
+            "If the loss and gradient checks of this model pass, look at how the model behaves "
+            "in train and test mode (dropout, batchnorm running averages) and at its "
+            "initialisation."
+        )
