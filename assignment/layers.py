@@ -322,7 +322,8 @@ def dropout_forward(x, dropout_param):
 
     if mode == "train":
         # TODO: Implement the training-time forward pass of inverted dropout. Draw the mask as
-        # (np.random.rand(*x.shape) < p) / p and store it in `mask`; out = x * mask.
+        # (np.random.rand(*x.shape) < p) / p, cast it to x's dtype (.astype(x.dtype)) so that
+        # float32 data stay float32, and store it in `mask`; out = x * mask.
         # *****START OF YOUR CODE*****
         pass
         # *****END OF YOUR CODE*****

@@ -14,14 +14,14 @@ import numpy as np
 from grader import compare
 from grader.impl import CheckFailure
 
+LAST_KEYS = ("seed", "dtype")  # shown after the shapes and hyperparameters
+
 
 def describe_params(params: dict[str, Any]) -> str:
-    parts = []
-    for key, value in params.items():
-        if key in ("classic",):
-            continue
-        parts.append(f"{key}={value!r}")
-    return ", ".join(parts)
+    """The input of a scenario in words: shapes and hyperparameters first, seed and dtype last."""
+    keys = [k for k in params if k != "classic" and k not in LAST_KEYS]
+    keys += [k for k in LAST_KEYS if k in params]
+    return ", ".join(f"{key}={params[key]!r}" for key in keys)
 
 
 def expect_outputs(
@@ -32,12 +32,20 @@ def expect_outputs(
     rtol: float | None = None,
     atol: float | None = None,
     against: str = "the expected values",
+    keep_dtype: tuple[str, ...] = (),
 ) -> None:
-    messages = compare.check_outputs(got, expected, rtol=rtol, atol=atol)
+    """Raise a CheckFailure listing every output of a scenario that disagrees.
+
+    ``obj`` may be a scenario key with a ``+variant`` suffix; feedback names the object only.
+    ``keep_dtype`` outputs must have the input dtype ``params["dtype"]``.
+    """
+    dtypes = {key: np.dtype(params["dtype"]) for key in keep_dtype if "dtype" in params}
+    messages = compare.check_outputs(got, expected, rtol=rtol, atol=atol, dtypes=dtypes)
     if messages:
         body = "\n".join(f"- {m}" for m in messages)
+        name = obj.split("+", 1)[0]
         raise CheckFailure(
-            f"{obj} does not match {against} on the input ({describe_params(params)}):\n{body}"
+            f"{name} does not match {against} on the input ({describe_params(params)}):\n{body}"
         )
 
 

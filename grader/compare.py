@@ -16,6 +16,19 @@ import numpy as np
 TOLERANCES = {np.dtype(np.float64): (1e-7, 1e-9), np.dtype(np.float32): (2e-4, 1e-5)}
 
 
+def tolerances(
+    got: np.dtype, expected: np.dtype, rtol: float | None = None, atol: float | None = None
+) -> tuple[float, float]:
+    """Tolerances for a comparison, never tighter than the lower of the two precisions allows.
+
+    A float32 result (on either side) is compared at float32 precision whatever the caller asked
+    for, so equivalent formulas that round differently are not penalised.
+    """
+    single = np.dtype(np.float32) in (np.dtype(got), np.dtype(expected))
+    floor_rtol, floor_atol = TOLERANCES[np.dtype(np.float32 if single else np.float64)]
+    return max(rtol or 0.0, floor_rtol), max(atol or 0.0, floor_atol)
+
+
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """The notebooks' elementwise relative error, |a - b| / max(1e-8, |a| + |b|)."""
     a = np.asarray(got, dtype=np.float64)
@@ -96,11 +109,7 @@ def check_array(
     if problem:
         return problem
     got_arr = np.asarray(got)
-    default_rtol, default_atol = TOLERANCES.get(
-        np.result_type(got_arr.dtype, np.float32), TOLERANCES[np.dtype(np.float64)]
-    )
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
+    rtol, atol = tolerances(got_arr.dtype, expected_arr.dtype, rtol, atol)
     g = got_arr.astype(np.float64)
     e = expected_arr.astype(np.float64)
     close = np.isclose(g, e, rtol=rtol, atol=atol)
@@ -131,14 +140,19 @@ def check_outputs(
     expected: dict[str, Any],
     rtol: float | None = None,
     atol: float | None = None,
+    dtypes: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Compare every named output; returns one message per output that disagrees."""
+    """Compare every named output; returns one message per output that disagrees.
+
+    ``dtypes`` maps output names to the dtype they must have (checked before the values).
+    """
     messages = []
+    dtypes = dtypes or {}
     for key, value in expected.items():
         if key not in got:
             messages.append(f"{key} is missing from what your code returned.")
             continue
-        message = check_array(key, got[key], value, rtol=rtol, atol=atol)
+        message = check_array(key, got[key], value, rtol=rtol, atol=atol, dtype=dtypes.get(key))
         if message:
             messages.append(message)
     return messages

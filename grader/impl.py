@@ -29,19 +29,19 @@ class CheckFailure(AssertionError):
         self.location = location
 
 
-def describe_value(value: Any) -> str:
-    """A short, source-free description of an argument for feedback ("x: float64 (2, 3)")."""
+def describe_value(value: Any, depth: int = 0) -> str:
+    """A short, source-free description of an argument for feedback ("array float64 (2, 3)")."""
     if isinstance(value, np.ndarray):
         return f"array {value.dtype} {tuple(value.shape)}"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{k!r}: {describe_value(v)}" for k, v in value.items())
-        return "{" + inner + "}"
-    if isinstance(value, (list, tuple)) and len(value) <= 6:
-        inner = ", ".join(describe_value(v) for v in value)
-        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
     if isinstance(value, (int, float, str, bool, np.number)) or value is None:
         return repr(value)
-    return "<value returned by your code>"
+    if depth >= 1 or not isinstance(value, (dict, list, tuple)) or len(value) > 6:
+        return f"<{getattr(value, 'type_name', type(value).__name__)}>"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k!r}: {describe_value(v, depth + 1)}" for k, v in value.items())
+        return "{" + inner + "}"
+    inner = ", ".join(describe_value(v, depth + 1) for v in value)
+    return f"[{inner}]" if isinstance(value, list) else f"({inner})"
 
 
 def describe_call(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
@@ -195,7 +195,7 @@ class StudentImpl(Impl):
         return _check_returns(name, result, returns)
 
     def method(self, obj, name, *args, returns=None, timeout=None, **kwargs):
-        what = describe_call(f"<object>.{name}", args, kwargs)
+        what = describe_call(f"{getattr(obj, 'type_name', 'object')}.{name}", args, kwargs)
 
         def run():
             if timeout is None:

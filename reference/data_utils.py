@@ -53,7 +53,7 @@ SYNTHETIC_CLASSES = (
 )
 # Bump whenever the images a seed produces change: the version is part of the cache key, so a
 # stale cache is never mistaken for the current dataset.
-SYNTHETIC_VERSION = 1
+SYNTHETIC_VERSION = 2
 # Images are generated in chunks, each from its own random stream, so the first n images of a
 # split are the same whatever total is asked for, and only missing chunks are ever generated.
 SYNTHETIC_CHUNK = 1000
@@ -63,7 +63,7 @@ _notice_shown = False
 
 
 class CIFAR10FormatError(ValueError):
-    """A CIFAR-10 directory exists but one of its batches is missing, unreadable or malformed."""
+    """A CIFAR-10 batch file exists but is unreadable or not in the python batch format."""
 
 
 class SyntheticDataWarning(UserWarning):
@@ -145,7 +145,7 @@ def _check_sizes(num_training, num_validation, num_test):
 
 def _finish(X_train, y_train, X_val, y_val, X_test, y_test, subtract_mean):
     """Cast to float64 channels-first, subtracting the training mean image when asked."""
-    X_train, X_val, X_test = (x.astype(np.float64) for x in (X_train, X_val, X_test))
+    X_train, X_val, X_test = (x.astype(np.float64, order="C") for x in (X_train, X_val, X_test))
     if subtract_mean and len(X_train):
         mean_image = X_train.mean(axis=0)
         X_train -= mean_image
@@ -212,6 +212,11 @@ def get_CIFAR10_data(
     )
 
 
+def get_class_names(cifar10_dir=None):
+    """The class names of the data ``get_CIFAR10_data(cifar10_dir=...)`` returns, by label."""
+    return CIFAR10_CLASSES if _resolve_cifar10_dir(cifar10_dir).exists() else SYNTHETIC_CLASSES
+
+
 def _announce_synthetic(root):
     global _notice_shown
     if _notice_shown:
@@ -258,12 +263,14 @@ def download_cifar10(directory=None):
 # Synthetic dataset
 # ---------------------------------------------------------------------------------------------
 #
-# Each image shows one shape (its class) at a random position, size, rotation and colour, on a
-# background with a random colour, gradient and blotches, among distracting line segments and
-# specks, plus pixel noise. Colour carries no class information and the shape may sit anywhere,
-# so a classifier must find local structure (edges, corners, curvature, periodic texture) wherever
-# it occurs: easy for convolutions, which share detectors across positions, and hard for a fully
-# connected net, which must learn every position separately.
+# Each image shows one bright shape (its class) at a random position and size, in a roughly
+# upright pose, on a darker background of random colour with a gradient and blotches, among
+# distracting line segments and specks, with pixel noise. Colour carries no class information,
+# and the shapes' sizes are set so that every class covers about the same area (~70 pixels), so
+# neither brightness nor colour gives the class away. What does is local structure (edges,
+# corners, curvature, periodic texture) wherever the shape sits: easy for convolutions, which
+# share their detectors across positions, and hard for a fully connected net, which must learn
+# every position separately and so needs far more data.
 
 _SIZE = 32
 _COORDS = np.arange(_SIZE, dtype=np.float32) + 0.5 - _SIZE / 2  # pixel centres, origin mid-image
@@ -271,11 +278,15 @@ _GX = _COORDS[None, None, :]  # x grows to the right
 _GY = _COORDS[None, :, None]  # y grows downwards
 
 
+# Shapes keep roughly their upright pose: rotations are jittered by up to this much (radians).
+_JITTER = np.pi / 9
+
+
 def _uniform(rng, lo, hi, m):
     return rng.uniform(lo, hi, size=(m, 1, 1)).astype(np.float32)
 
 
-def _placed(rng, m, r_lo, r_hi, extent=1.0, angle=np.pi):
+def _placed(rng, m, r_lo, r_hi, extent=1.0, angle=_JITTER):
     """Random radius, centre and rotation; returns the shape's own coordinates (u, v) and R.
 
     ``extent`` is how far the shape reaches in units of R, so it stays inside the image;
@@ -296,17 +307,17 @@ def _box(u, v):
 
 
 def _sdf_disc(rng, m):
-    u, v, R = _placed(rng, m, 4.3, 6.4)
+    u, v, R = _placed(rng, m, 3.8, 5.6)
     return np.hypot(u, v) - R
 
 
 def _sdf_square(rng, m):
-    u, v, R = _placed(rng, m, 3.8, 5.7, extent=1.42)
+    u, v, R = _placed(rng, m, 3.35, 5.0, extent=1.42)
     return _box(u, v) - R
 
 
 def _sdf_triangle(rng, m):
-    u, v, R = _placed(rng, m, 6.6, 9.9)
+    u, v, R = _placed(rng, m, 5.8, 8.7)
     # Equilateral triangle with circumradius R: intersection of three half-planes.
     d = None
     for phi in (np.pi / 2, np.pi / 2 + 2 * np.pi / 3, np.pi / 2 + 4 * np.pi / 3):
@@ -316,13 +327,13 @@ def _sdf_triangle(rng, m):
 
 
 def _sdf_ring(rng, m):
-    u, v, R = _placed(rng, m, 5.7, 8.5)
+    u, v, R = _placed(rng, m, 5.0, 7.5)
     half_width = np.maximum(0.9, 0.17 * R)
     return np.abs(np.hypot(u, v) - (R - half_width)) - half_width
 
 
 def _sdf_cross(rng, m):
-    u, v, R = _placed(rng, m, 6.1, 9.1, angle=np.pi / 12)
+    u, v, R = _placed(rng, m, 5.4, 8.0, angle=np.pi / 12)
     t = np.maximum(1.0, 0.22 * R)
     arm_x = np.maximum(np.abs(u) - R, np.abs(v) - t)
     arm_y = np.maximum(np.abs(u) - t, np.abs(v) - R)
@@ -330,14 +341,14 @@ def _sdf_cross(rng, m):
 
 
 def _sdf_bars(rng, m):
-    u, v, R = _placed(rng, m, 5.3, 8.0, extent=1.42)
+    u, v, R = _placed(rng, m, 4.65, 7.05, extent=1.42)
     period = 2 * R / 3  # three bars across the patch
     stripes = np.abs(np.mod(v + R, period) - period / 2) - period / 4
     return np.maximum(_box(u, v) - R, stripes)
 
 
 def _sdf_checker(rng, m):
-    u, v, R = _placed(rng, m, 5.2, 7.7, extent=1.42)
+    u, v, R = _placed(rng, m, 4.6, 6.8, extent=1.42)
     cell = R / 2  # four cells across the patch
     su, sv = u + R, v + R
     like = (np.floor(su / cell) + np.floor(sv / cell)) % 2 == 0
@@ -350,7 +361,7 @@ def _sdf_checker(rng, m):
 
 
 def _sdf_dots(rng, m, count=6):
-    u, v, R = _placed(rng, m, 6.8, 10.2)
+    u, v, R = _placed(rng, m, 6.0, 9.0)
     # Dots scattered around the centre, kept at least roughly apart by jittering a ring layout.
     base = rng.uniform(0, 2 * np.pi, size=(m, 1, 1, 1))
     ang = base + 2 * np.pi * np.arange(count)[None, :, None, None] / count
@@ -363,13 +374,13 @@ def _sdf_dots(rng, m, count=6):
 
 
 def _sdf_frame(rng, m):
-    u, v, R = _placed(rng, m, 5.1, 7.7, extent=1.42)
+    u, v, R = _placed(rng, m, 4.5, 6.8, extent=1.42)
     half_width = np.maximum(0.9, 0.16 * R)
     return np.abs(_box(u, v) - (R - half_width)) - half_width
 
 
 def _sdf_crescent(rng, m):
-    u, v, R = _placed(rng, m, 6.0, 8.9)
+    u, v, R = _placed(rng, m, 5.3, 7.8)
     bite = np.hypot(u - 0.55 * R, v) - 0.8 * R
     return np.maximum(np.hypot(u, v) - R, -bite)
 
@@ -409,16 +420,14 @@ _COARSE = 5
 _UPSAMPLE = _upsample_matrix(_COARSE)
 # Coarse-grid coordinates in pixels from the image centre: bilinear interpolation reproduces a
 # linear function exactly, so a gradient can be drawn on the coarse grid along with the blotches.
-_COARSE_POS = (np.linspace(0, 1, _COARSE, dtype=np.float32) - 0.5) * (
-    _SIZE * _COARSE / (_COARSE - 1)
-)
+_COARSE_POS = (np.linspace(0, 1, _COARSE, dtype=np.float32) - 0.5) * _SIZE
 
 
 def _background(rng, n):
     """Flat colour + linear gradient + smooth blotches, as (n, 3, 32, 32), and the flat colour."""
-    base = rng.uniform(0.0, 0.55, size=(n, 3)).astype(np.float32)
-    grad = rng.normal(0, 0.12, size=(n, 3, 2)).astype(np.float32) / (_SIZE / 2)
-    coarse = rng.normal(0, 0.1, size=(n, 3, _COARSE, _COARSE)).astype(np.float32)
+    base = rng.uniform(0.1, 0.35, size=(n, 3)).astype(np.float32)
+    grad = rng.normal(0, 0.06, size=(n, 3, 2)).astype(np.float32) / (_SIZE / 2)
+    coarse = rng.normal(0, 0.05, size=(n, 3, _COARSE, _COARSE)).astype(np.float32)
     coarse += base[:, :, None, None]
     coarse += grad[:, :, 0, None, None] * _COARSE_POS[None, :]
     coarse += grad[:, :, 1, None, None] * _COARSE_POS[:, None]
@@ -459,7 +468,7 @@ def _paint(img, alpha, colour):
 
 
 def _clutter(rng, img, draw, probability):
-    """Paint one ``draw``n distractor of a random colour onto a random subset of the images."""
+    """Paint a distractor made by ``draw``, in a random colour, on a random subset of ``img``."""
     idx = np.flatnonzero(rng.uniform(size=len(img)) < probability)
     sub = img[idx]
     _paint(sub, draw(rng, idx.size), rng.uniform(0, 1, size=(idx.size, 3)).astype(np.float32))
@@ -473,10 +482,9 @@ def _generate_chunk(rng, n):
 
     # Clutter under the shape.
     for _ in range(2):
-        _clutter(rng, img, _segment, float(os.environ.get('XP_CL', 0.6)))
+        _clutter(rng, img, _segment, 0.6)
 
-    # The shape, in a colour kept apart from the background so it is always visible, with a
-    # little shading across it.
+    # The shape, brighter than the background so it is always visible, with a little shading.
     mask = np.empty((n, _SIZE, _SIZE), dtype=np.float32)
     for c, sdf in enumerate(_SHAPE_SDFS):
         idx = np.flatnonzero(labels == c)
@@ -487,12 +495,12 @@ def _generate_chunk(rng, n):
     img += mask[:, None] * (fg[:, :, None, None] * shading[:, None] - img)
 
     # Clutter over the shape, which may occlude part of it.
-    _clutter(rng, img, _segment, 0.5*float(os.environ.get('XP_CL', 0.6))/0.6)
+    _clutter(rng, img, _segment, 0.5)
     for _ in range(2):
-        _clutter(rng, img, _speck, 0.5*float(os.environ.get('XP_CL', 0.6))/0.6)
+        _clutter(rng, img, _speck, 0.5)
 
     # Sensor noise of a random strength per image.
-    sigma = _uniform(rng, 0.02 * 255, float(os.environ.get('XP_NS', 0.09)) * 255, n)[:, :, :, None]
+    sigma = _uniform(rng, 0.02 * 255, 0.09 * 255, n)[:, :, :, None]
     img *= 255
     img += sigma * rng.standard_normal(size=img.shape, dtype=np.float32)
     np.rint(img, out=img)
@@ -507,7 +515,7 @@ def synthetic_cache_dir():
 
 
 def _chunk_rng(seed, split, index):
-    return np.random.default_rng([SYNTHETIC_VERSION, seed, _SPLIT_CODES[split], index])
+    return np.random.default_rng([seed, _SPLIT_CODES[split], index])
 
 
 def _read_cache(path, seed):
@@ -546,6 +554,7 @@ def _write_cache(path, X, y, seed):
                     seed=seed,
                     chunk=SYNTHETIC_CHUNK,
                 )
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the data is not secret
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

@@ -394,7 +394,8 @@ def dropout_forward(x, dropout_param):
 
     if mode == "train":
         # TODO: Implement the training-time forward pass of inverted dropout. Draw the mask as
-        # (np.random.rand(*x.shape) < p) / p and store it in `mask`; out = x * mask.
+        # (np.random.rand(*x.shape) < p) / p, cast it to x's dtype (.astype(x.dtype)) so that
+        # float32 data stay float32, and store it in `mask`; out = x * mask.
         # BEGIN SOLUTION
         if not 0 < p <= 1:
             raise ValueError(f"dropout keep probability p must be in (0, 1], got {p!r}")

@@ -150,14 +150,16 @@ class IsolationReport:
     limits: Limits = field(repr=False)
 
     def summary(self) -> str:
-        parts = [f"namespaces {'+'.join(self.namespaces) or 'none'}"]
+        """One line, identical for every run with the same protections (no uid, sorted names),
+        because it goes into results.json, which must not change between gradings."""
+        parts = [f"namespaces {'+'.join(sorted(self.namespaces)) or 'none'}"]
         if self.refused:
             parts.append("refused " + ", ".join(f"{k} ({v})" for k, v in self.refused.items()))
         parts.append("private root filesystem" if self.private_root else "host filesystem")
         if self.user_namespace:
             parts.append("unprivileged (user namespace, no capabilities)")
         elif self.separate_uid:
-            parts.append(f"unprivileged uid {self.uid}")
+            parts.append("a separate unprivileged uid")
         else:
             parts.append("same uid as the grader" + (" (root)" if self.uid == 0 else ""))
         parts.append("no network" if self.network_isolated else "network reachable")

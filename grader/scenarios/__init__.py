@@ -28,7 +28,7 @@ class Scenario:
     strategy: st.SearchStrategy[Params] | None = None
     rtol: float | None = None
     atol: float | None = None
-    expected: Callable[[Impl, Params], Outputs] | None = None  # property check instead of golden
+    keep_dtype: tuple[str, ...] = ()  # outputs that must have the dtype of params["dtype"]
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,14 @@ def scenario(
     strategy: st.SearchStrategy[Params] | None = None,
     rtol: float | None = None,
     atol: float | None = None,
+    keep_dtype: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Impl, Params], Outputs]], Callable[[Impl, Params], Outputs]]:
     """Register ``run`` as the scenario of ``obj``."""
 
     def register(run: Callable[[Impl, Params], Outputs]) -> Callable[[Impl, Params], Outputs]:
         if obj in REGISTRY:
             raise ValueError(f"two scenarios for {obj}")
-        REGISTRY[obj] = Scenario(obj, run, classic, strategy, rtol, atol)
+        REGISTRY[obj] = Scenario(obj, run, classic, strategy, rtol, atol, keep_dtype)
         return run
 
     return register

@@ -18,4 +18,7 @@ CASES = [
 def check_expected_values(student, key):
     case = scenarios.REGISTRY[key]
     got = case.run(student, case.classic)
-    expect_outputs(key, case.classic, got, fixtures.load_fixture(key), case.rtol, case.atol)
+    expected = fixtures.load_fixture(key)
+    expect_outputs(
+        key, case.classic, got, expected, case.rtol, case.atol, keep_dtype=case.keep_dtype
+    )

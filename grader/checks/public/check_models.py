@@ -19,6 +19,11 @@ def _params(student, model, expected_shapes, what):
     params = student.get(model, "params")
     if not isinstance(params, dict):
         raise CheckFailure(f"{what}.params should be a dict, but is {compare.describe(params)}.")
+    if not params:
+        raise CheckFailure(
+            f"{what}.params is empty: __init__ should store the initial parameters "
+            f"{sorted(expected_shapes)} in self.params."
+        )
     missing = sorted(set(expected_shapes) - set(params))
     extra = sorted(set(params) - set(expected_shapes))
     if missing or extra:
