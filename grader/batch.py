@@ -13,6 +13,7 @@ Layout of DIR::
     DIR/gradebook.csv   one row per student: status, total, each check's score, reason
     DIR/answers.md      the inline-question answers, question by question, for the TAs
     DIR/.partial/       grading in progress (discarded on the next run)
+    DIR/.lock           held while a batch runs, so two batches never share DIR
 
 A student's folder appears in one ``rename`` once its grading is over, with ``batch.json``
 inside, so a folder that holds ``batch.json`` is finished: an interrupted or crashed run loses
@@ -46,6 +47,7 @@ from typing import TextIO
 from grader import __version__
 
 PARTIAL = ".partial"
+LOCK = ".lock"
 RECORD = "batch.json"
 LOG = "grade.log"
 GRADEBOOK = "gradebook.csv"
@@ -448,11 +450,43 @@ def grade_all(
     Ctrl-C stops the grading processes and still writes the gradebook of everything finished;
     the summary then says ``interrupted``. ``command(sub, work_dir)`` replaces the grading
     command (tests use it to simulate graders that hang or crash)."""
-    started = time.monotonic()
     root, out_root = Path(root), Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    with exclusive(out_root):
+        return _grade_all(root, out_root, options, scheduler, stream, command)
+
+
+class BatchError(RuntimeError):
+    """The batch cannot start (another one is writing to the same folder)."""
+
+
+@contextlib.contextmanager
+def exclusive(out_root: Path) -> Iterator[None]:
+    """Hold the output folder's lock: two batches writing one gradebook would undo each other."""
+    import fcntl
+
+    with open(out_root / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BatchError(f"another grade-all is writing to {out_root}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _grade_all(
+    root: Path,
+    out_root: Path,
+    options: BatchOptions,
+    scheduler: str | None,
+    stream: TextIO | None,
+    command: Callable | None,
+) -> BatchSummary:
+    started = time.monotonic()
     stream = stream if stream is not None else sys.stderr
     subs = discover(root, exclude=[out_root])
-    out_root.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out_root / PARTIAL, ignore_errors=True)  # a crashed run's leftovers
 
     digests = {sub.student: fingerprint(sub.path) for sub in subs}
@@ -501,6 +535,8 @@ def grade_all(
         ordered = _ordered(final, subs)
         write_gradebook(ordered, out_root / GRADEBOOK, options)
         write_answers(ordered, out_root)
+        with contextlib.suppress(OSError):
+            (out_root / PARTIAL).rmdir()  # only when empty
     return BatchSummary(
         total=len(subs),
         graded_now=graded_now,
@@ -534,10 +570,11 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
-    """A one-line progress bar with an ETA on a terminal; one line per submission elsewhere.
+    """A live one-line progress bar with an ETA on a terminal; one line per submission elsewhere.
 
-    The ETA is the mean wall time per submission finished in this run times those left, which
-    already accounts for the parallelism (skipped submissions do not count)."""
+    At each finished submission the finish time is projected from the mean wall time per
+    submission finished in this run (which already reflects the parallelism; skipped ones do
+    not count); on a terminal the bar is redrawn every second and the ETA counts down."""
 
     def __init__(
         self,
@@ -547,32 +584,31 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
         width: int = 24,
     ) -> None:
-        self.total, self.skipped, self.stream, self.clock, self.width = (
-            total,
-            skipped,
-            stream,
-            clock,
-            width,
-        )
+        self.total, self.skipped, self.stream = total, skipped, stream
+        self.clock, self.width = clock, width
         self.done = 0
         self.failed = 0
         self.started = clock()
+        self.finish_at: float | None = None
+        self.last: Record | None = None
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def start(self) -> None:
         self.started = self.clock()
         if self.skipped:
             self._emit(f"{self.skipped} of {self.total} already graded: skipped (--force regrades)")
         if self.tty:
-            self._draw(None)
+            self._draw()
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
 
     def eta(self) -> float | None:
-        if not self.done:
-            return None
-        left = self.total - self.skipped - self.done
-        return (self.clock() - self.started) / self.done * left
+        return None if self.finish_at is None else max(0.0, self.finish_at - self.clock())
 
-    def line(self, record: Record | None = None) -> str:
+    def line(self) -> str:
         finished = self.skipped + self.done
         filled = int(self.width * finished / self.total) if self.total else self.width
         bar = "#" * filled + "." * (self.width - filled)
@@ -583,26 +619,41 @@ class Progress:
             f"elapsed {_clock(self.clock() - self.started)}",
             f"ETA {_clock(eta)}" if eta is not None else "ETA --:--",
         ]
-        if record is not None:
-            parts.append(f"last: {record.student} {_outcome(record)}")
+        if self.last is not None:
+            parts.append(f"last: {self.last.student} {_outcome(self.last)}")
         return "  ".join(p for p in parts if p)
 
     def update(self, record: Record) -> None:
-        self.done += 1
-        self.failed += record.status != GRADED
-        if self.tty:
-            self._draw(record)
-        else:
-            self._emit(self.line(record))
+        with self._lock:
+            self.done += 1
+            self.failed += record.status != GRADED
+            self.last = record
+            now = self.clock()
+            left = self.total - self.skipped - self.done
+            self.finish_at = now + (now - self.started) / self.done * left
+            if self.tty:
+                self._draw()
+            else:
+                self._emit(self.line())
 
     def finish(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+            with self._lock:
+                self._draw()
+                self.stream.write("\n")
+                self.stream.flush()
 
-    def _draw(self, record: Record | None) -> None:
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                self._draw()
+
+    def _draw(self) -> None:
         columns = shutil.get_terminal_size((100, 20)).columns
-        self.stream.write("\r" + self.line(record)[: columns - 1].ljust(columns - 1))
+        self.stream.write("\r" + self.line()[: columns - 1].ljust(columns - 1))
         self.stream.flush()
 
     def _emit(self, text: str) -> None:
@@ -798,6 +849,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # before grading started: nothing to save
         print("nngrade: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT
+    except BatchError as exc:
+        print(f"nngrade: {exc}", file=sys.stderr)
+        return 2
     print(summary.line())
     return INTERRUPTED_EXIT if summary.interrupted else 0
 
@@ -849,3 +903,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=run)
     return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m grader.batch SUBMISSIONS --out DIR ...``: grade-all without the nngrade CLI."""
+    parser = argparse.ArgumentParser(prog="python -m grader.batch")
+    sub = parser.add_subparsers(dest="command")
+    register(sub)
+    args = parser.parse_args(["grade-all", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -42,6 +42,12 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     return notebooks.main(check=args.check)
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from grader import demo
+
+    return demo.run(Path(args.dir), _settings(args, False))
+
+
 def _cmd_fixtures(args: argparse.Namespace) -> int:
     from grader import fixtures
 
@@ -174,6 +180,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--check", action="store_true", help="only report notebooks out of date")
     p.set_defaults(func=_cmd_notebooks)
+
+    p = sub.add_parser(
+        "demo",
+        help="grade a bundled example submission with realistic bugs and show its report",
+        description="Write an example submission (the reference with three realistic bugs) "
+        "into DIR/submission, grade it into DIR/report and print the student's report.",
+    )
+    p.add_argument("dir", nargs="?", default="nngrade-demo", help="working folder")
+    _add_selection(p)
+    p.set_defaults(func=_cmd_demo)
+
+    from grader import batch, gradescope, release
+
+    batch.register(sub)
+    gradescope.register(sub)
+    release.register(sub)
     return parser
 
 

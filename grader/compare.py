@@ -48,10 +48,14 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _preview(array: np.ndarray, limit: int = 6) -> str:
+def _preview(array: np.ndarray, center: int = 0, limit: int = 6) -> str:
+    """A few values of the flattened array, starting near ``center`` (the worst entry)."""
     flat = np.asarray(array).ravel()
-    text = np.array2string(flat[:limit], precision=6, separator=", ")
-    return text[:-1] + ", ...]" if flat.size > limit else text
+    start = max(0, min(center - limit // 2, flat.size - limit))
+    text = np.array2string(flat[start : start + limit], precision=6, separator=", ")
+    head = "[..., " if start > 0 else "["
+    tail = ", ...]" if start + limit < flat.size else "]"
+    return head + text[1:-1] + tail
 
 
 def _form_problem(name: str, got: Any, expected: np.ndarray, dtype: Any = None) -> str | None:
@@ -118,12 +122,13 @@ def check_array(
     errors = np.where(close, 0.0, relative_error(g, e))
     worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else ()
     worst = tuple(int(i) for i in worst)
+    flat = int(np.ravel_multi_index(worst, errors.shape)) if worst else 0
     where = f" at index {worst}" if worst else ""
     return (
         f"{name} differs from the expected value: {int((~close).sum())} of {close.size} "
         f"value(s) off, largest relative error {float(errors[worst]):.3g}{where} "
         f"(got {float(g[worst]):.8g}, expected {float(e[worst]):.8g}).\n"
-        f"  got:      {_preview(g)}\n  expected: {_preview(e)}"
+        f"  got:      {_preview(g, flat)}\n  expected: {_preview(e, flat)}"
     )
 
 

@@ -172,35 +172,21 @@ class RubricPlugin:
         return results
 
 
-# What each kind of object is built from, in the student's own package.
-DEPENDS_ON = {
-    "layer_utils": ("layers",),
-    "fc_net": ("layers", "layer_utils"),
-    "cnn": ("layers", "layer_utils"),
-}
-TRAINING_ALSO_USES = ("optim",)
-
-
 def with_dependency_notes(results: list[CheckResult]) -> list[CheckResult]:
     """Name the failing building blocks under a failing composite check (fix those first)."""
-    failed_objects: dict[str, list[str]] = {}  # module -> failing objects, in rubric order
-    for result in results:
-        if result.status == "failed":
-            obj = result.name.split(" ", 1)[0]
-            bucket = failed_objects.setdefault(obj.split(".", 1)[0], [])
-            if obj not in bucket:
-                bucket.append(obj)
+    failed = [r.name for r in results if r.status == "failed"]
     noted = []
     for result in results:
-        head = result.name.split(" ", 1)[0].split(".", 1)[0]
-        deps = DEPENDS_ON.get(head, ())
-        if result.status == "failed" and ("train" in result.name or "overfit" in result.name):
-            deps = deps + TRAINING_ALSO_USES
-        culprits = [obj for dep in deps for obj in failed_objects.get(dep, [])]
-        if result.status == "failed" and culprits:
+        prefixes = rubric.uses(result.name) if result.status == "failed" else ()
+        culprits = []
+        for name in failed:
+            obj = name.split(" ", 1)[0]
+            if name != result.name and name.startswith(prefixes) and obj not in culprits:
+                culprits.append(obj)
+        if culprits:
             note = (
-                "\n\nThis uses your own " + ", ".join(deps) + "; checks of these also failed, "
-                "so fix them first: " + ", ".join(culprits) + "."
+                "\n\nThis check runs your own " + ", ".join(culprits) + ", whose own checks "
+                "failed too: fix those first."
             )
             result = replace(result, output=_truncate(result.output + note))
         noted.append(result)

@@ -98,6 +98,32 @@ ITEMS: tuple[Item, ...] = (
 
 BY_NAME: dict[str, Item] = {item.name: item for item in ITEMS}
 
+# What a composite check runs of the student's own code, by rubric-name prefix (the longest
+# matching prefix wins): when it fails, the feedback names the failing checks of these objects.
+_FC_BASE = ("layers.affine_", "layers.relu_", "layers.softmax_loss", "layer_utils.affine_relu")
+_CNN_BASE = (*_FC_BASE, "layer_utils.conv_relu_pool")
+_BN = ("layers.batchnorm_forward", "layers.batchnorm_backward ")
+USES: dict[str, tuple[str, ...]] = {
+    "layer_utils.affine_relu": ("layers.affine_", "layers.relu_"),
+    "layer_utils.conv_relu_pool": ("layers.relu_",),
+    "layer_utils.conv_bn_relu": ("layers.relu_", "layers.spatial_batchnorm_"),
+    "fc_net.FullyConnectedNet": _FC_BASE,
+    "fc_net.FullyConnectedNet with batchnorm": (*_FC_BASE, *_BN),
+    "fc_net.FullyConnectedNet with layernorm": (*_FC_BASE, "layers.layernorm_"),
+    "fc_net.FullyConnectedNet with dropout": (*_FC_BASE, "layers.dropout_"),
+    "fc_net.FullyConnectedNet overfits": (*_FC_BASE,),
+    "fc_net.FullyConnectedNet trains": (*_FC_BASE, *_BN, "optim.adam"),
+    "cnn.ThreeLayerConvNet": _CNN_BASE,
+    "cnn.ThreeLayerConvNet overfits": (*_CNN_BASE, "optim.adam"),
+    "cnn.ThreeLayerConvNet trains": (*_CNN_BASE, "optim.adam"),
+}
+
+
+def uses(name: str) -> tuple[str, ...]:
+    """Prefixes of the rubric names of the building blocks the named check runs."""
+    matches = [prefix for prefix in USES if name.startswith(prefix)]
+    return USES[max(matches, key=len)] if matches else ()
+
 
 def validate(items: tuple[Item, ...] = ITEMS) -> None:
     """Fail loudly on a table that does not add up or repeats a name."""

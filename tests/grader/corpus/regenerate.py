@@ -1,0 +1,65 @@
+"""Regenerate expected.json: for each corpus case, the sorted names of the checks that fail.
+
+Run from the repository root:
+
+    python -m tests.grader.corpus.regenerate            # every case
+    python -m tests.grader.corpus.regenerate --check    # only report differences, write nothing
+
+It prints one line per case (score, time, failing checks) so the diff of expected.json can be
+reviewed against what each case is meant to show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from .cases import CASES
+from .harness import EXPECTED_PATH, failing, grade_case
+
+
+def compute() -> dict[str, list[str]]:
+    results = {}
+    for case in CASES:
+        started = time.perf_counter()
+        report = grade_case(case)
+        names = failing(report)
+        results[case.id] = names
+        kind = "bug  " if case.is_bug else "legal"
+        print(
+            f"{kind} {case.id:55s} {report.score:6.2f}/{report.max_score:<6.2f} "
+            f"{time.perf_counter() - started:5.1f}s  {len(names)} failing",
+            flush=True,
+        )
+        for name in names:
+            print(f"        - {name}")
+    return results
+
+
+def render(results: dict[str, list[str]]) -> str:
+    return json.dumps(dict(sorted(results.items())), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare only; write nothing")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    text = render(compute())
+    print(f"graded {len(CASES)} cases in {time.perf_counter() - started:.1f}s")
+    old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
+    if text == old:
+        print(f"{EXPECTED_PATH.name} is up to date")
+        return 0
+    if args.check:
+        print(f"{EXPECTED_PATH.name} differs from what the checks do now")
+        return 1
+    EXPECTED_PATH.write_text(text)
+    print(f"wrote {EXPECTED_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
