@@ -38,6 +38,8 @@ class GradeSettings:
     objects: tuple[str, ...] = ()  # restrict to rubric objects starting with these prefixes
     call_timeout: float = 20.0  # seconds for one call into student code
     training_timeout: float = 120.0  # seconds for one training run
+    notebook_cell_timeout: float = 180.0  # seconds for one notebook cell
+    notebook_timeout: float = 420.0  # seconds for a whole notebook
     memory_mb: int = 2048
     extra_limits: dict = field(default_factory=dict)
 
@@ -109,6 +111,7 @@ def grade_submission(
             plugin = RubricPlugin(StudentImpl(box), settings, settings.selects, submission)
             _run_checks(plugin, settings)
             report.checks = plugin.results()
+            report.notes += sorted(plugin.notes)
             if plugin.collection_errors:
                 report.notes.append("Grader errors (tell the course staff):")
                 report.notes += plugin.collection_errors
@@ -137,4 +140,8 @@ def grade_to_dir(
     out_dir.mkdir(parents=True, exist_ok=True)
     report = grade_submission(submission, settings, hide=(out_dir.resolve(),))
     reports.write_reports(report, out_dir)
+    if not (settings or GradeSettings()).public_only:
+        from grader.notebook_grading import notebook_answers
+
+        reports.write_json(out_dir / "answers.json", notebook_answers(Path(submission)))
     return report

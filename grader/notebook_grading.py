@@ -102,7 +102,7 @@ CHANCE_ACCURACY = 0.10
 #: numpy before training, so a correct implementation retraces the reference, and the margin
 #: covers floating-point and operation-order differences compounding over training, plus
 #: reasonable changes of the FC notebook's hyperparameters (students choose their own).
-MARGIN = 0.05
+MARGIN = 0.10
 #: Standard errors of guessing above chance a threshold should stay, so that a model that
 #: learned nothing (untrained, or broken) fails: with 1000 images, 3 SE is 0.028.
 CHANCE_STANDARD_ERRORS = 3.0
@@ -170,12 +170,10 @@ class ModelTarget:
 #: dataset (version 2) with the default held-out seed; rerun it and update these whenever the
 #: notebooks, the dataset or the held-out seed change.
 FC_REFERENCE_ACCURACY = 0.233
-#: At chance: with the notebook's current one-epoch settings (2000 images, weight_scale 1e-3,
-#: batch 50) the reference does not learn in one epoch, so this check cannot yet tell a broken
-#: model from a working one (:func:`informative` is False). With the settings of the training
-#: check ``cnn_train`` (6000 images, weight_scale 1e-2, Adam 2e-4, batch 25) the notebook's
-#: model reaches 0.472.
-CNN_REFERENCE_ACCURACY = 0.100
+#: The notebook's one-epoch run (6000 images, weight_scale 1e-2, Adam 2e-4, batch 25: the
+#: settings of the training check ``cnn_train``). Other model seeds moved the training check's
+#: accuracy by about five points either way, hence the ten-point ``MARGIN``.
+CNN_REFERENCE_ACCURACY = 0.472
 
 MODEL_TARGETS: dict[str, ModelTarget] = {
     "FullyConnectedNets": ModelTarget(

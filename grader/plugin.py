@@ -70,6 +70,7 @@ class RubricPlugin:
     submission_path: Path | None = None
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
+    notes: set[str] = field(default_factory=set)  # submission-level lines checks reported
 
     # --- fixtures the checks use -------------------------------------------------------------
 
@@ -120,8 +121,12 @@ class RubricPlugin:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             name = item.get_closest_marker("rubric").args[0]
             label = item.callspec.id if hasattr(item, "callspec") else item.name
+            properties = dict(report.user_properties)
+            if "isolation" in properties:
+                self.notes.add(f"Notebook kernels: {properties['isolation']}")
             if report.passed:
-                record = Outcome(True, duration=report.duration, label=label)
+                note = str(properties.get("note", ""))
+                record = Outcome(True, note, duration=report.duration, label=label)
             elif call.excinfo is not None:
                 message, location = feedback_from(call.excinfo.value)
                 record = Outcome(False, message, location, report.duration, label)
@@ -152,10 +157,11 @@ class RubricPlugin:
                 continue
             passed = sum(r.passed for r in records)
             failures = [r for r in records if not r.passed]
+            shown = failures or [r for r in records if r.message]  # failures, else notes
             if len(records) == 1:
-                output = failures[0].message if failures else ""
+                output = shown[0].message if shown else ""
             else:
-                output = "\n\n".join(f"[{r.label}] {r.message}" for r in failures)
+                output = "\n\n".join(f"[{r.label}] {r.message}" for r in shown)
             results.append(
                 CheckResult(
                     name=item.name,

@@ -161,5 +161,10 @@ def write_reports(report: GradeReport, out_dir: Path) -> list[Path]:
     return written
 
 
+def write_json(path: Path, data: object) -> None:
+    """Write plain data as JSON, atomically (the inline answers a TA reads)."""
+    _atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+
+
 def failed_checks(report: GradeReport) -> list[CheckResult]:
     return [c for c in report.checks if c.status == "failed"]

@@ -28,7 +28,9 @@ def test_equal_values_pass_and_scalars_compare_to_arrays():
     ],
 )
 def test_each_problem_has_its_message(got, fragment):
-    message = compare.check_array("dx", got, np.array([1.0, 2.0]) if np.ndim(got) < 2 else np.ones((2, 3)))
+    message = compare.check_array(
+        "dx", got, np.array([1.0, 2.0]) if np.ndim(got) < 2 else np.ones((2, 3))
+    )
     assert message is not None
     assert fragment in message
     assert message.startswith("dx")

@@ -46,6 +46,7 @@ def test_solved_submission_gets_full_marks_twice_identically(solved, tmp_path):
         "results.json",
         "report.md",
         "junit.xml",
+        "answers.json",
     }
     assert first["output"].startswith("Isolation: ")
 
@@ -103,3 +104,13 @@ def test_example_edits_apply_to_the_current_reference(tmp_path):
         text = (target / "assignment" / edit.file).read_text()
         assert edit.new in text and edit.old not in text
     assert "N - 1" in layers
+
+
+@pytest.mark.slow
+def test_solved_submission_gets_100_with_training_and_notebooks(solved, tmp_path):
+    done = nngrade("grade", str(solved), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    failed = [t["name"] for t in data["tests"] if t["status"] != "passed"]
+    assert failed == []
+    assert data["score"] == data["max_score"] == 100

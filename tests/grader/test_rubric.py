@@ -38,7 +38,9 @@ def test_every_graded_function_of_layers_is_in_the_rubric():
         for name, value in vars(layers).items()
         if callable(value) and not name.startswith("_") and value.__module__ == layers.__name__
     }
-    in_rubric = {item.obj.split(".", 1)[1] for item in rubric.ITEMS if item.obj.startswith("layers.")}
+    in_rubric = {
+        item.obj.split(".", 1)[1] for item in rubric.ITEMS if item.obj.startswith("layers.")
+    }
     assert graded == in_rubric
 
 
