@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TextIO
 
 from grader import __version__
+from grader.reports import atomic_write
 
 PARTIAL = ".partial"
 LOCK = ".lock"
@@ -349,7 +350,7 @@ def install(work: Path, record: Record, out_root: Path) -> Path:
     """Write ``record`` into ``work`` and move ``work`` to ``out_root/<student>`` as one rename."""
     target = out_root / record.student
     with _sigint_deferred():
-        _atomic_write(work / RECORD, record.to_json())
+        atomic_write(work / RECORD, record.to_json(), newline="")
         trash = None
         if target.exists():
             trash = Path(tempfile.mkdtemp(prefix=f"{record.student}.old.", dir=work.parent))
@@ -672,20 +673,6 @@ def _outcome(record: Record) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def check_columns(records: Iterable[Record]) -> list[str]:
     """Check names in the rubric's order, then any the rubric does not know, sorted."""
     from grader import rubric
@@ -730,7 +717,7 @@ def gradebook_csv(records: Sequence[Record], options: BatchOptions) -> str:
 
 
 def write_gradebook(records: Sequence[Record], path: Path, options: BatchOptions) -> Path:
-    _atomic_write(path, gradebook_csv(records, options))
+    atomic_write(path, gradebook_csv(records, options), newline="")
     return path
 
 
@@ -816,7 +803,7 @@ def write_answers(records: Sequence[Record], out_root: Path) -> Path:
             collected[record.student] = load_answers(path)
     order, texts = course_questions() if collected else ([], {})
     target = out_root / ANSWERS_MD
-    _atomic_write(target, merge_answers(collected, order, texts))
+    atomic_write(target, merge_answers(collected, order, texts), newline="")
     return target
 
 

@@ -57,8 +57,8 @@ from grader.sandbox.errors import SubmissionError
 from grader.sandbox.launch import (
     SANDBOX_ROOT,
     describe_status,
+    hidden_paths,
     make_pipe,
-    package_dir,
     sandbox_uid,
 )
 from grader.sandbox.submission import SKIP_DIRS, prepare_package
@@ -483,31 +483,6 @@ def kernel_site_entries() -> tuple[Path, ...]:
             if top.exists():
                 entries.add(top)
     return tuple(sorted(entries))
-
-
-def hidden_paths(settings: Settings, course_package: Path) -> list[Path]:
-    """Paths the kernel must not see even where they lie under an exposed system path."""
-    import grader
-
-    grader_dir = Path(grader.__file__).resolve().parent
-    paths = [Path(p) for p in settings.hide]
-    if settings.hide_grader:
-        paths += [grader_dir, Path(course_package)]
-        if (grader_dir.parent / "pyproject.toml").is_file():
-            paths.append(grader_dir.parent)
-        reference = package_dir("reference")
-        if reference is not None:
-            paths.append(reference)
-    interpreter_dir = str(Path(settings.interpreter).parent)
-    unique: list[Path] = []
-    for path in paths:
-        path = Path(os.path.realpath(path))
-        if not path.exists() or path in unique:
-            continue
-        if interpreter_dir == str(path) or interpreter_dir.startswith(str(path) + "/"):
-            continue  # covering it would hide the interpreter itself
-        unique.append(path)
-    return unique
 
 
 # The kernel's first program, run isolated before anything of the student's: copy the package

@@ -17,11 +17,12 @@ from grader.results import CheckResult, GradeReport
 STUDENT_VISIBLE = ("visible",)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str, newline: str | None = None) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -156,14 +157,14 @@ def write_reports(report: GradeReport, out_dir: Path) -> list[Path]:
         ("results.json", results_json(report)),
     ):
         path = out_dir / name
-        _atomic_write(path, text)
+        atomic_write(path, text)
         written.append(path)
     return written
 
 
 def write_json(path: Path, data: object) -> None:
     """Write plain data as JSON, atomically (the inline answers a TA reads)."""
-    _atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 def failed_checks(report: GradeReport) -> list[CheckResult]:

@@ -132,6 +132,32 @@ def package_dir(name: str) -> Path | None:
     return None
 
 
+def hidden_paths(
+    settings: Settings, course_package: Path, extra: list[Path] | tuple[Path, ...] = ()
+) -> list[Path]:
+    """Host paths sandboxed code must not see: the grader, the reference, the course package,
+    the settings' and caller's extras; never a folder holding the interpreter itself."""
+    paths = [Path(p) for p in settings.hide] + [Path(p) for p in extra]
+    if settings.hide_grader:
+        grader_dir = Path(__file__).resolve().parent.parent
+        paths += [grader_dir, Path(course_package)]
+        if (grader_dir.parent / "pyproject.toml").is_file():
+            paths.append(grader_dir.parent)
+        reference = package_dir("reference")
+        if reference is not None:
+            paths.append(reference)
+    interpreter_dir = str(Path(settings.interpreter).parent)
+    unique: list[Path] = []
+    for path in paths:
+        path = Path(os.path.realpath(path))
+        if not path.exists() or path in unique:
+            continue
+        if interpreter_dir == str(path) or interpreter_dir.startswith(str(path) + "/"):
+            continue  # covering it would hide the interpreter itself
+        unique.append(path)
+    return unique
+
+
 def site_exposures(names: tuple[str, ...], site_dir: Path) -> list[Expose]:
     """Expose only the named packages (and their bundled ``.libs``) as the worker's site dir.
 

@@ -46,6 +46,7 @@ from .launch import (
     Expose,
     IsolatedProcess,
     describe_status,
+    hidden_paths,
     isolated_command,
     make_pipe,
     package_dir,
@@ -249,25 +250,7 @@ class Sandbox:
         return exposures + site_exposures(self.settings.site_packages, self._workdir / "site")
 
     def _hidden_paths(self) -> list[Path]:
-        paths = [Path(p) for p in self.settings.hide] + self._extra_hide
-        if self.settings.hide_grader:
-            grader_dir = HERE.parent
-            paths += [grader_dir, self.course_package]
-            if (grader_dir.parent / "pyproject.toml").is_file():
-                paths.append(grader_dir.parent)
-            reference = package_dir("reference")
-            if reference is not None:
-                paths.append(reference)
-        needed = [str(p) for p in (Path(self.settings.interpreter).parent,)]
-        unique = []
-        for path in paths:
-            path = Path(os.path.realpath(path))
-            if not path.exists() or path in unique:
-                continue
-            if any(n == str(path) or n.startswith(str(path) + "/") for n in needed):
-                continue  # covering it would hide the interpreter itself
-            unique.append(path)
-        return unique
+        return hidden_paths(self.settings, self.course_package, self._extra_hide)
 
     def __enter__(self) -> Sandbox:
         self.start()
