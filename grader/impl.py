@@ -60,6 +60,7 @@ def _check_returns(name: str, result: Any, returns: Sequence[str] | None) -> Any
     return tuple(result)
 
 
+_IMPORT_DEATH = re.compile(r"while importing (\S+\.py)")
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 MAX_OUTPUT_CHARS = 1500
 
@@ -167,31 +168,42 @@ class StudentImpl(Impl):
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
         self.tripped: str | None = None
+        # Modules whose import hung or killed the worker: importing them again would only do
+        # the same, so later calls into them fail at once for the rest of the grading run.
+        self.dead_modules: dict[str, str] = {}
 
     def reset_breaker(self) -> None:
         """Start a new check: forget that the previous one hung or crashed the worker."""
         self.tripped = None
 
-    def _run(self, what: str, func, *args):
+    def _run(self, what: str, func, *args, module: str | None = None):
         from grader import sandbox as sb
 
         if self.tripped:
             # Once a check has hung or crashed the worker, its other calls (hypothesis shrinking
             # included) fail at once with the same reason instead of waiting out more timeouts.
             raise CheckFailure(self.tripped)
+        if module in self.dead_modules:
+            raise CheckFailure(f"Calling {what} failed: {self.dead_modules[module]}")
         try:
             return func(*args)
         except sb.StudentError as exc:
             raise CheckFailure(student_error_message(what, exc), _location(exc)) from None
         except (sb.CallTimeout, sb.WorkerDied) as exc:
             self.tripped = f"Calling {what} failed: {exc}"
+            importing = _IMPORT_DEATH.search(str(exc))
+            if importing:
+                self.dead_modules[importing.group(1)] = str(exc)
+                if module:
+                    self.dead_modules[module] = str(exc)
             raise CheckFailure(self.tripped) from None
         except sb.SandboxError as exc:
             raise CheckFailure(f"Calling {what} failed: {exc}") from None
 
     def __call__(self, name, *args, returns=None, **kwargs):
         what = describe_call(name, args, kwargs)
-        result = self._run(what, lambda: self.sandbox.call(name, *args, **kwargs))
+        module = name.rpartition(".")[0].replace(".", "/") + ".py"
+        result = self._run(what, lambda: self.sandbox.call(name, *args, **kwargs), module=module)
         return _check_returns(name, result, returns)
 
     def method(self, obj, name, *args, returns=None, timeout=None, **kwargs):
