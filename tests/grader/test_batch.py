@@ -430,7 +430,7 @@ AFFINE = "layers.affine"
 FWD_EXPECTED = "layers.affine_forward expected values"
 BWD_NUMERIC = "layers.affine_backward agrees with the numeric gradient of your forward pass"
 BWD_REFERENCE = "layers.affine_backward matches the reference on random inputs"
-TIMEOUT = 30.0  # far above a real grading here, far below the 80 s a hang at import costs
+TIMEOUT = 30.0  # far above a real grading here, far below the 80 s a looping function costs
 
 
 def _edit(package: Path, old: str, new: str, file: str = "layers.py") -> None:
@@ -477,7 +477,9 @@ def _make_class(root: Path, solved: Path) -> dict[str, str]:
     pkg = folder("hostile_exit", "zero")
     (pkg / "layers.py").write_text("import os\nos._exit(3)\n" + (pkg / "layers.py").read_text())
     pkg = folder("aaa_hostile_loop", "timeout")  # sorts first, so its 30 s overlap the rest
-    (pkg / "layers.py").write_text("while True:\n    pass\n" + (pkg / "layers.py").read_text())
+    # A loop in the function (not at import, which the grader stops retrying after one timeout)
+    # costs a call timeout in each of the four affine checks: past grade-all's limit.
+    _edit(pkg, "out = x.reshape(x.shape[0], -1) @ w + b", "while True:\n        pass")
 
     (root / "broken_zip.zip").write_bytes(b"PK\x03\x04 this is not an archive")
     kinds["broken_zip"] = "ungradable"

@@ -24,7 +24,7 @@ def test_equal_values_pass_and_scalars_compare_to_arrays():
         (np.ones(7), "shape (7,)"),
         (np.array([1.0, np.nan]), "NaN at index (1,)"),
         (np.array([np.inf, 1.0]), "inf at index (0,)"),
-        (np.array([1.0, 2.5]), "largest relative error"),
+        (np.array([1.0, 2.5]), "the worst with relative error"),
     ],
 )
 def test_each_problem_has_its_message(got, fragment):
@@ -71,3 +71,9 @@ def test_arity_and_missing_outputs():
 def test_relative_error_matches_the_notebook_formula():
     x, y = np.array([1.0, 0.0]), np.array([3.0, 0.0])
     assert compare.relative_error(x, y).tolist() == [0.5, 0.0]
+
+
+def test_the_worst_entry_is_the_one_furthest_outside_the_tolerance():
+    expected = np.array([1e-3, 100.0])
+    got = np.array([2e-3, 90.0])  # relative error 0.33 near zero, 0.05 on the large value
+    assert "at index (1,)" in compare.check_array("out", got, expected)
