@@ -46,6 +46,7 @@ from typing import TextIO
 
 from grader import __version__
 from grader.reports import atomic_write
+from grader.selection import add_selection_options, selection_args
 
 PARTIAL = ".partial"
 LOCK = ".lock"
@@ -76,10 +77,7 @@ class BatchOptions:
     retry_failed: bool = False
 
     def grade_args(self) -> list[str]:
-        args = [arg for obj in self.only for arg in ("--only", obj)]
-        if self.examples is not None:
-            args += ["--examples", str(self.examples)]
-        return args
+        return selection_args(self.only, self.examples)
 
     def settings_key(self) -> dict:
         """What a finished result was graded with; a different key means grade again."""
@@ -873,15 +871,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="grade again the submissions that got no report last time (timeouts, crashes)",
     )
-    p.add_argument(
-        "--only",
-        action="append",
-        metavar="OBJECT",
-        help="grade only rubric objects starting with OBJECT (passed to `nngrade grade`)",
-    )
-    p.add_argument(
-        "--examples", type=int, default=None, help="passed to `nngrade grade` when given"
-    )
+    add_selection_options(p, passed_on=True)
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader import __version__, course, stubs
+from grader.selection import add_selection_options
 
 
 def _cmd_assignment(args: argparse.Namespace) -> int:
@@ -99,18 +100,6 @@ def _cmd_solved(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_selection(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--only",
-        action="append",
-        metavar="OBJECT",
-        help="grade only rubric objects starting with OBJECT (e.g. layers.conv); repeatable",
-    )
-    p.add_argument(
-        "--examples", type=int, default=12, help="random inputs per reference comparison"
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nngrade",
@@ -143,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("submission", help="a submission folder or .zip")
     p.add_argument("--out", required=True, help="folder for the reports")
-    _add_selection(p)
+    add_selection_options(p)
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser(
@@ -153,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         "folder). Exits 1 when a check fails.",
     )
     p.add_argument("path", nargs="?", default=".", help="folder holding assignment/ or cs231n/")
-    _add_selection(p)
+    add_selection_options(p)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser(
@@ -188,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         "into DIR/submission, grade it into DIR/report and print the student's report.",
     )
     p.add_argument("dir", nargs="?", default="nngrade-demo", help="working folder")
-    _add_selection(p)
+    add_selection_options(p)
     p.set_defaults(func=_cmd_demo)
 
     from grader import batch, gradescope, release

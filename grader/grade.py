@@ -21,6 +21,7 @@ from grader import reports, rubric
 from grader.impl import StudentImpl
 from grader.plugin import RubricPlugin
 from grader.results import CheckResult, GradeReport
+from grader.selection import DEFAULT_EXAMPLES
 
 CHECKS_DIR = Path(__file__).parent / "checks"
 
@@ -33,7 +34,7 @@ class GradingError(Exception):
 class GradeSettings:
     """Named settings of a grading run; the defaults are what instructors get."""
 
-    examples: int = 12  # hypothesis examples per comparison with the reference
+    examples: int = DEFAULT_EXAMPLES  # hypothesis examples per comparison with the reference
     public_only: bool = False  # only the checks students may run themselves
     objects: tuple[str, ...] = ()  # restrict to rubric objects starting with these prefixes
     call_timeout: float = 20.0  # seconds for one call into student code

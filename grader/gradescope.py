@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from grader import course
+from grader.selection import add_selection_options, selection_args
 
 #: What of the project goes into the bundle: the installable course, nothing of its own tests.
 BUNDLED_PATHS = (
@@ -94,10 +95,7 @@ exit 0
 
 
 def _grade_args(only: Sequence[str], examples: int | None) -> str:
-    args = [arg for obj in only for arg in ("--only", obj)]
-    if examples is not None:
-        args += ["--examples", str(examples)]
-    return " ".join(shlex.quote(a) for a in args)
+    return " ".join(shlex.quote(a) for a in selection_args(only, examples))
 
 
 def run_autograder_script(only: Sequence[str] = (), examples: int | None = None) -> str:
@@ -176,12 +174,6 @@ def register(subparsers) -> argparse.ArgumentParser:
         "and the course's grader and reference. Each submission is graded with `nngrade grade`.",
     )
     p.add_argument("out", help="the .zip to write")
-    p.add_argument(
-        "--only",
-        action="append",
-        metavar="OBJECT",
-        help="grade only rubric objects starting with OBJECT on Gradescope; repeatable",
-    )
-    p.add_argument("--examples", type=int, default=None, help="passed to `nngrade grade`")
+    add_selection_options(p, passed_on=True)
     p.set_defaults(func=_cmd)
     return p

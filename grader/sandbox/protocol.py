@@ -143,18 +143,22 @@ def frame(header: dict, buffers: list[memoryview]) -> list[Any]:
     return [PREFIX.pack(MAGIC, len(text)) + text, *buffers]
 
 
+def advance(views: list[memoryview], sent: int) -> None:
+    """Drop the first ``sent`` bytes of ``views`` (what one writev call took), in place."""
+    while sent:
+        if sent >= views[0].nbytes:
+            sent -= views[0].nbytes
+            views.pop(0)
+        else:
+            views[0] = views[0][sent:]
+            sent = 0
+
+
 def write_all(fd: int, parts: list[Any]) -> None:
     """Blocking write of a frame (the worker's side)."""
     views = [memoryview(p).cast("B") for p in parts if len(p)]
     while views:
-        sent = os.writev(fd, views[:512])
-        while sent:
-            if sent >= views[0].nbytes:
-                sent -= views[0].nbytes
-                views.pop(0)
-            else:
-                views[0] = views[0][sent:]
-                sent = 0
+        advance(views, os.writev(fd, views[:512]))
 
 
 # ------------------------------------------------------------------------------------ decoding

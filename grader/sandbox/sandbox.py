@@ -443,13 +443,7 @@ class Sandbox:
                             sel.unregister(worker.req_w)
                             views = []
                             continue
-                        while sent:
-                            if sent >= views[0].nbytes:
-                                sent -= views[0].nbytes
-                                views.pop(0)
-                            else:
-                                views[0] = views[0][sent:]
-                                sent = 0
+                        protocol.advance(views, sent)
                         if not views:
                             sel.unregister(worker.req_w)
                     elif what == "out":
@@ -470,13 +464,17 @@ class Sandbox:
         finally:
             sel.close()
 
-    def _read_replies(self, worker: _Worker, ident: int, label: str, capture: _Capture):
+    def _poll(self, worker: _Worker, label: str, capture: _Capture) -> list:
+        """The frames the worker has sent; its death or a bad frame as the matching error."""
         try:
-            frames = worker.reader.poll()
+            return worker.reader.poll()
         except EOFError:
             raise self._death(worker, label, capture) from None
         except protocol.ProtocolError as exc:
             raise self._violation(worker, str(exc), label, capture) from None
+
+    def _read_replies(self, worker: _Worker, ident: int, label: str, capture: _Capture):
+        frames = self._poll(worker, label, capture)
         reply = self._sort_frames(worker, frames, ident)
         if reply is False:
             raise self._violation(worker, "a reply to no request", label, capture)
@@ -678,12 +676,7 @@ class Sandbox:
                         if worker.process.exited or closed:
                             raise self._death(worker, label, capture)
                     else:
-                        try:
-                            frames = worker.reader.poll()
-                        except EOFError:
-                            raise self._death(worker, label, capture) from None
-                        except protocol.ProtocolError as exc:
-                            raise self._violation(worker, str(exc), label, capture) from None
+                        frames = self._poll(worker, label, capture)
                         if any(h.get("op") == "hello" for h, _ in frames):
                             return
         finally:
