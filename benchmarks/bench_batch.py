@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import batch
-from grader.solved import write_solved
+from grader.batch import runner as batch
+from grader.tools.solved import write_solved
 
 
 def _time(subs: Path, out: Path, options: batch.BatchOptions) -> float:

@@ -7,12 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import __version__, course, stubs
+from grader import __version__, paths
 from grader.selection import add_selection_options
+from grader.tools import stubs
 
 
 def _cmd_assignment(args: argparse.Namespace) -> int:
-    reference, assignment = course.reference_dir(), course.assignment_dir()
+    reference, assignment = paths.reference_dir(), paths.assignment_dir()
     try:
         if args.check:
             stale = stubs.stale_files(reference, assignment)
@@ -32,25 +33,25 @@ def _cmd_assignment(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from grader import calibration
+    from grader.tools import calibration
 
     return calibration.main(quick=args.quick)
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from grader import notebooks
+    from grader.notebooks import build as notebooks
 
     return notebooks.main(check=args.check)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from grader import demo
+    from grader.tools import demo
 
     return demo.run(Path(args.dir), _settings(args, False))
 
 
 def _cmd_fixtures(args: argparse.Namespace) -> int:
-    from grader import fixtures
+    from grader.tools import fixtures
 
     written = fixtures.write_fixtures()
     print(f"wrote {len(written)} golden fixture(s) to {fixtures.FIXTURE_DIR}")
@@ -93,7 +94,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_solved(args: argparse.Namespace) -> int:
-    from grader import solved
+    from grader.tools import solved
 
     path = solved.write_solved(Path(args.dir))
     print(f"wrote a solved submission to {path}")
@@ -180,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    from grader import batch, gradescope, release
+    from grader.batch import runner as batch
+    from grader.tools import gradescope, release
 
     batch.register(sub)
     gradescope.register(sub)

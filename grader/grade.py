@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import reports, rubric
-from grader.impl import StudentImpl
-from grader.plugin import RubricPlugin
-from grader.results import CheckResult, GradeReport
+from grader import reports
+from grader.checks.impl import StudentImpl
+from grader.checks.plugin import RubricPlugin
+from grader.course import rubric
+from grader.reports.results import CheckResult, GradeReport
 from grader.selection import DEFAULT_EXAMPLES
 
 CHECKS_DIR = Path(__file__).parent / "checks"
@@ -142,7 +143,7 @@ def grade_to_dir(
     report = grade_submission(submission, settings, hide=(out_dir.resolve(),))
     reports.write_reports(report, out_dir)
     if not (settings or GradeSettings()).public_only:
-        from grader.notebook_grading import notebook_answers
+        from grader.notebooks.grading import notebook_answers
 
         reports.write_json(out_dir / "answers.json", notebook_answers(Path(submission)))
     return report

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import demo, rubric
-from grader.solved import write_solved
+from grader.course import rubric
+from grader.tools import demo
+from grader.tools.solved import write_solved
 
 ONLY = ["--only", "layers.affine", "--only", "optim.adam"]
 

@@ -7,9 +7,9 @@ per grading run, shared by all the checks below (the ``notebook_runs`` fixture).
 
 import pytest
 
-from grader import notebook_grading as ng
-from grader import notebooks as nbs
-from grader.impl import CheckFailure
+from grader.checks.impl import CheckFailure
+from grader.notebooks import build as nbs
+from grader.notebooks import grading as ng
 
 
 class _Runs:

@@ -10,9 +10,10 @@ import time
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from grader import rubric, scenarios
-from grader.assertions import expect_outputs
-from grader.impl import CheckFailure
+from grader.checks import scenario as scenarios
+from grader.checks.assertions import expect_outputs
+from grader.checks.impl import CheckFailure
+from grader.course import rubric
 
 scenarios.load_all()
 

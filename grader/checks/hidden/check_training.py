@@ -6,8 +6,8 @@ leave the grader for the held-out images.
 
 import pytest
 
-from grader import training
-from grader.impl import CheckFailure
+from grader.checks import training
+from grader.checks.impl import CheckFailure
 
 ITEMS = {
     "fc_overfit": "fc_net.FullyConnectedNet overfits 50 images",

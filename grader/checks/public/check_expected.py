@@ -2,8 +2,10 @@
 
 import pytest
 
-from grader import fixtures, rubric, scenarios
-from grader.assertions import expect_outputs
+from grader.checks import scenario as scenarios
+from grader.checks.assertions import expect_outputs
+from grader.course import rubric
+from grader.tools import fixtures
 
 scenarios.load_all()
 

@@ -7,9 +7,11 @@ the check the notebooks teach them to run.
 import numpy as np
 import pytest
 
-from grader import compare, rubric, scenarios
-from grader.assertions import describe_params, numeric_gradient
-from grader.impl import CheckFailure
+from grader.checks import compare
+from grader.checks import scenario as scenarios
+from grader.checks.assertions import describe_params, numeric_gradient
+from grader.checks.impl import CheckFailure
+from grader.course import rubric
 
 scenarios.load_all()
 

@@ -7,9 +7,9 @@ loss is recomputed in the grader from the student's own initial parameters with 
 import numpy as np
 import pytest
 
-from grader import compare
-from grader.impl import CheckFailure
-from grader.scenarios.models import CNN_CLASS, FC_CLASS, cnn_param_shapes, fc_param_shapes
+from grader.checks import compare
+from grader.checks.impl import CheckFailure
+from grader.course.scenarios.models import CNN_CLASS, FC_CLASS, cnn_param_shapes, fc_param_shapes
 
 FC = "fc_net.FullyConnectedNet"
 CNN = "cnn.ThreeLayerConvNet"

@@ -1,8 +1,9 @@
 """The corpus table: realistic student bugs, and legal variants, applied to the reference.
 
-Every case starts from the solved submission (``grader.solved.write_solved``) and replaces exact
-snippets of the student package's source. Each ``old`` snippet must occur exactly once in its file,
-so a change to the reference makes the corpus fail loudly instead of silently testing nothing.
+Every case starts from the solved submission (``grader.tools.solved.write_solved``) and replaces
+exact snippets of the student package's source. Each ``old`` snippet must occur exactly once in its
+file, so a change to the reference makes the corpus fail loudly instead of silently testing
+nothing.
 
 - A *bug* (``loses`` set) must cost points on a check whose name starts with ``loses``, bring the
   total below full marks, and give feedback that names what disagreed.

@@ -23,10 +23,11 @@ from pathlib import Path
 
 from hypothesis import Phase, settings
 
-from grader import course, rubric
+from grader import paths
+from grader.course import rubric
 from grader.grade import GradeSettings, grade_submission
-from grader.results import CheckResult, GradeReport
-from grader.solved import write_solved
+from grader.reports.results import CheckResult, GradeReport
+from grader.tools.solved import write_solved
 
 from .cases import Case
 
@@ -120,7 +121,7 @@ def grade_case(case: Case) -> GradeReport:
 
 def stub_submission(workdir: Path) -> Path:
     """The student package as handed out (solutions cut), as a submission."""
-    shutil.copytree(course.assignment_dir(), workdir / "assignment")
+    shutil.copytree(paths.assignment_dir(), workdir / "assignment")
     return workdir
 
 

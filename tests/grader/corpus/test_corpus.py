@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import rubric
+from grader.course import rubric
 from grader.grade import grade_to_dir
-from grader.solved import write_solved
+from grader.tools.solved import write_solved
 
 from .cases import BUGS, BY_ID, CASES, VARIANTS, Case
 from .harness import (

@@ -1,0 +1,1 @@
+"""The assignment as graded: what is graded, for how many points, on which data."""

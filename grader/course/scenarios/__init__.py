@@ -1,0 +1,1 @@
+"""The scenario of each graded object, one module per student module."""

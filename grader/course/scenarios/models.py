@@ -1,0 +1,167 @@
+"""Scenarios for the two models: the same parameters loaded into both, then loss, grads, scores.
+
+Loading identical parameters makes the comparison independent of how the student initialises
+(initialisation has its own property check), while the forward and backward passes still run
+through the student's own layers and sandwich helpers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader.checks.impl import CheckFailure, Impl
+from grader.checks.scenario import Params, scenario
+
+FC = "fc_net.FullyConnectedNet"  # rubric objects (scenario keys)
+CNN = "cnn.ThreeLayerConvNet"
+FC_CLASS = "classifiers.fc_net.FullyConnectedNet"  # where the classes live in the package
+CNN_CLASS = "classifiers.cnn.ThreeLayerConvNet"
+
+
+def fc_param_shapes(p: Params) -> dict[str, tuple[int, ...]]:
+    dims = [p["D"], *p["hidden"], p["C"]]
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i in range(1, len(dims)):
+        shapes[f"W{i}"] = (dims[i - 1], dims[i])
+        shapes[f"b{i}"] = (dims[i],)
+        if p.get("normalization") and i < len(dims) - 1:
+            shapes[f"gamma{i}"] = (dims[i],)
+            shapes[f"beta{i}"] = (dims[i],)
+    return shapes
+
+
+def _random_params(shapes: dict[str, tuple[int, ...]], seed: int, dtype: str) -> dict:
+    rng = np.random.RandomState(seed)
+    params = {}
+    for name, shape in shapes.items():
+        if name.startswith("gamma"):
+            params[name] = 1.0 + 0.1 * rng.randn(*shape)
+        elif name.startswith(("b", "beta")):
+            params[name] = 0.1 * rng.randn(*shape)
+        else:
+            params[name] = rng.randn(*shape) / np.sqrt(
+                np.prod(shape[1:]) if len(shape) > 2 else shape[0]
+            )
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def _loss_and_grads(impl: Impl, model, X, y, names) -> dict:
+    loss, grads = impl.method(model, "loss", X, y, returns=("loss", "grads"))
+    if not isinstance(grads, dict):
+        raise CheckFailure("loss(X, y) must return (loss, grads) with grads a dict of arrays.")
+    missing = sorted(set(names) - set(grads))
+    if missing:
+        raise CheckFailure(f"loss(X, y) returned no gradient for {', '.join(missing)}.")
+    out = {"loss": loss, **{f"grad_{k}": grads[k] for k in names}}
+    out["scores"] = impl.method(model, "loss", X)
+    return out
+
+
+def _fc_run(impl: Impl, p: Params) -> dict:
+    rng = np.random.RandomState(p["seed"])
+    X = rng.randn(p["N"], p["D"]).astype(p["dtype"])
+    y = rng.randint(p["C"], size=p["N"])
+    kwargs = {
+        "input_dim": p["D"],
+        "num_classes": p["C"],
+        "reg": p["reg"],
+        "weight_scale": 5e-2,
+        "dtype": getattr(np, p["dtype"]),
+        "normalization": p.get("normalization"),
+        "dropout_keep_ratio": p.get("keep", 1),
+        "seed": p["seed"],
+    }
+    model = impl(FC_CLASS, list(p["hidden"]), **kwargs)
+    shapes = fc_param_shapes(p)
+    impl.set(model, "params", _random_params(shapes, p["seed"] + 1, p["dtype"]))
+    return _loss_and_grads(impl, model, X, y, sorted(shapes))
+
+
+def _fc_strategy(normalization: str | None, keep: bool) -> st.SearchStrategy[Params]:
+    return st.fixed_dictionaries(
+        {
+            "N": st.integers(2, 6),
+            "D": st.integers(2, 8),
+            "C": st.integers(2, 6),
+            "hidden": st.lists(st.integers(1, 7), min_size=1, max_size=3).map(tuple),
+            "reg": st.sampled_from([0.0, 0.7, 3.14]),
+            "normalization": st.just(normalization),
+            "keep": st.sampled_from([0.5, 0.75]) if keep else st.just(1),
+            "seed": st.integers(0, 2**16),
+            "dtype": st.sampled_from(["float64", "float32"]),
+        }
+    )
+
+
+FC_CLASSIC = {
+    "N": 2, "D": 15, "C": 10, "hidden": (20, 30), "reg": 3.14, "normalization": None,
+    "keep": 1, "seed": 231, "dtype": "float64",
+}  # fmt: skip
+
+for _key, _norm, _keep in (
+    (FC, None, False),
+    (f"{FC}+batchnorm", "batchnorm", False),
+    (f"{FC}+layernorm", "layernorm", False),
+    (f"{FC}+dropout", None, True),
+):
+    _classic = {**FC_CLASSIC, "normalization": _norm, "keep": 0.5 if _keep else 1}
+    scenario(_key, _classic, _fc_strategy(_norm, _keep), rtol=1e-6, atol=1e-8)(_fc_run)
+
+
+CNN_SHAPES = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def cnn_param_shapes(p: Params) -> dict[str, tuple[int, ...]]:
+    C, H, W = p["input_dim"]
+    F, fs = p["num_filters"], p["filter_size"]
+    return {
+        "W1": (F, C, fs, fs),
+        "b1": (F,),
+        "W2": (F * (H // 2) * (W // 2), p["hidden_dim"]),
+        "b2": (p["hidden_dim"],),
+        "W3": (p["hidden_dim"], p["num_classes"]),
+        "b3": (p["num_classes"],),
+    }
+
+
+def _cnn_run(impl: Impl, p: Params) -> dict:
+    rng = np.random.RandomState(p["seed"])
+    X = rng.randn(p["N"], *p["input_dim"]).astype(p["dtype"])
+    y = rng.randint(p["num_classes"], size=p["N"])
+    model = impl(
+        CNN_CLASS,
+        input_dim=tuple(p["input_dim"]),
+        num_filters=p["num_filters"],
+        filter_size=p["filter_size"],
+        hidden_dim=p["hidden_dim"],
+        num_classes=p["num_classes"],
+        reg=p["reg"],
+        dtype=getattr(np, p["dtype"]),
+    )
+    shapes = cnn_param_shapes(p)
+    impl.set(model, "params", _random_params(shapes, p["seed"] + 1, p["dtype"]))
+    return _loss_and_grads(impl, model, X, y, CNN_SHAPES)
+
+
+@st.composite
+def _cnn_strategy(draw) -> Params:
+    half = st.integers(1, 4)
+    return {
+        "N": draw(st.integers(1, 3)),
+        "input_dim": (draw(st.integers(1, 3)), 2 * draw(half), 2 * draw(half)),
+        "num_filters": draw(st.integers(1, 4)),
+        "filter_size": draw(st.sampled_from([1, 3, 5])),
+        "hidden_dim": draw(st.integers(1, 6)),
+        "num_classes": draw(st.integers(2, 5)),
+        "reg": draw(st.sampled_from([0.0, 0.5])),
+        "seed": draw(st.integers(0, 2**16)),
+        "dtype": draw(st.sampled_from(["float64", "float32"])),
+    }
+
+
+CNN_CLASSIC = {
+    "N": 2, "input_dim": (3, 8, 8), "num_filters": 3, "filter_size": 3, "hidden_dim": 7,
+    "num_classes": 10, "reg": 0.5, "seed": 231, "dtype": "float64",
+}  # fmt: skip
+scenario(CNN, CNN_CLASSIC, _cnn_strategy(), rtol=1e-6, atol=1e-8)(_cnn_run)

@@ -1,0 +1,1 @@
+"""The notebooks: built from jupytext sources, run in an isolated kernel, scored."""

@@ -1,0 +1,1 @@
+"""The tools around grading: stubs, fixtures, release and Gradescope bundles, calibration."""
