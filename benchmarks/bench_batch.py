@@ -17,14 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.batch import runner as batch
+from grader.batch import records, runner
 from grader.tools.solved import write_solved
 
 
-def _time(subs: Path, out: Path, options: batch.BatchOptions) -> float:
+def _time(subs: Path, out: Path, options: records.BatchOptions) -> float:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    summary = batch.grade_all(subs, out, options, stream=io.StringIO())
+    summary = runner.grade_all(subs, out, options, stream=io.StringIO())
     seconds = time.perf_counter() - started
     assert summary.graded_now == summary.total and summary.failed == 0, summary
     return seconds
@@ -51,7 +51,7 @@ def main() -> None:
         times: dict[int, list[float]] = {1: [], args.jobs: []}
         for _ in range(args.repeat):
             for jobs in times:
-                options = batch.BatchOptions(jobs=jobs, only=only)
+                options = records.BatchOptions(jobs=jobs, only=only)
                 times[jobs].append(_time(subs, root / "out", options))
         for jobs, runs in times.items():
             shown = ", ".join(f"{t:.1f}" for t in runs)

@@ -39,9 +39,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from grader.notebooks import build as notebooks
+    from grader.notebooks import build
 
-    return notebooks.main(check=args.check)
+    return build.main(check=args.check)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -67,30 +67,32 @@ def _settings(args: argparse.Namespace, public_only: bool):
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from grader import grade, reports
+    from grader import grade
+    from grader.reports import terminal
 
     try:
         report = grade.grade_to_dir(Path(args.submission), Path(args.out), _settings(args, False))
     except grade.GradingError as exc:
         print(f"nngrade: {exc}", file=sys.stderr)
         return 2
-    print(reports.terminal_summary(report))
+    print(terminal.terminal_summary(report))
     print(f"reports written to {args.out}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from grader import grade, reports
+    from grader import grade
+    from grader.reports import markdown, terminal
 
     try:
         report = grade.grade_submission(Path(args.path), _settings(args, True))
     except grade.GradingError as exc:
         print(f"nngrade: {exc}", file=sys.stderr)
         return 2
-    print(reports.terminal_summary(report))
-    for check in reports.failed_checks(report):
+    print(terminal.terminal_summary(report))
+    for check in markdown.failed_checks(report):
         print(f"\n--- {check.name}\n{check.output}")
-    return 0 if not reports.failed_checks(report) else 1
+    return 0 if not markdown.failed_checks(report) else 1
 
 
 def _cmd_solved(args: argparse.Namespace) -> int:
@@ -181,10 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    from grader.batch import runner as batch
+    from grader.batch import runner
     from grader.tools import gradescope, release
 
-    batch.register(sub)
+    runner.register(sub)
     gradescope.register(sub)
     release.register(sub)
     return parser

@@ -21,6 +21,7 @@ from grader import reports
 from grader.checks.impl import StudentImpl
 from grader.checks.plugin import RubricPlugin
 from grader.course import rubric
+from grader.reports import files
 from grader.reports.results import CheckResult, GradeReport
 from grader.selection import DEFAULT_EXAMPLES
 
@@ -143,7 +144,7 @@ def grade_to_dir(
     report = grade_submission(submission, settings, hide=(out_dir.resolve(),))
     reports.write_reports(report, out_dir)
     if not (settings or GradeSettings()).public_only:
-        from grader.notebooks.grading import notebook_answers
+        from grader.notebooks.answers import notebook_answers
 
-        reports.write_json(out_dir / "answers.json", notebook_answers(Path(submission)))
+        files.write_json(out_dir / "answers.json", notebook_answers(Path(submission)))
     return report

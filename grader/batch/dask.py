@@ -8,7 +8,7 @@ already handles workers joining and leaving. A task here is one submission.
 Nothing but bytes crosses the network: the client sends each submission (a folder is zipped in
 memory, an archive goes as it is, broken or not) and gets back the files of its report folder. The
 worker grades exactly as ``grade-all`` does on one machine
-(:func:`grader.batch.runner.run_grading`: its own ``python -m grader grade`` process, the same
+(:func:`grader.batch.process.run_grading`: its own ``python -m grader grade`` process, the same
 sandbox, the same wall-clock limit), so a hostile submission can take down at most its own grading
 process, never the worker. The client writes each result into place with the same atomic rename, so
 resuming works unchanged.
@@ -30,15 +30,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from grader import __version__
-from grader.batch.runner import (
-    CRASHED,
-    BatchOptions,
-    Record,
-    Submission,
-    install,
-    new_work_dir,
-    run_grading,
-)
+from grader.batch.process import install, new_work_dir, run_grading
+from grader.batch.records import CRASHED, BatchOptions, Record, Submission
 
 #: Payloads above this size are scattered to the cluster first rather than put in the task.
 SCATTER_BYTES = 256 * 1024

@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,70 +211,6 @@ def main(check: bool = False) -> int:
     written = build_notebooks()
     print(f"wrote {len(written)} notebook(s) to {notebooks_dir()}")
     return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Answers to the inline questions
-# ---------------------------------------------------------------------------------------------
-
-
-def _cell_text(cell: Mapping) -> str:
-    source = cell.get("source", "")
-    # A hand-edited file may hold the source as a list of lines, as the format allows on disk.
-    return "".join(source) if isinstance(source, list) else str(source or "")
-
-
-def _answer_body(text: str, marker: re.Match) -> str:
-    """The cell's text without its marker line and answer label; '' if left as given."""
-    body = (text[: marker.start()] + text[marker.end() :]).strip()
-    if body.startswith(ANSWER_LABEL):
-        body = body[len(ANSWER_LABEL) :].strip()
-    return "" if body == ANSWER_PLACEHOLDER else body
-
-
-def _cells(nb: Mapping) -> Iterator[tuple[Mapping, str, re.Match | None]]:
-    """Each well-formed cell of ``nb`` with its text and its answer marker, if any."""
-    for cell in nb.get("cells", []) or []:
-        if isinstance(cell, Mapping):
-            text = _cell_text(cell)
-            yield cell, text, ANSWER_MARKER_RE.search(text)
-
-
-def extract_answers(nb: Mapping) -> dict[str, str]:
-    """Map each answer id found in ``nb`` to its answer text, '' when left unanswered.
-
-    Every cell is searched, whatever its type, position, id or metadata, for a line holding an
-    answer marker. A question answered in several cells (a duplicated cell, an answer split in
-    two) gets the non-empty texts joined by a blank line, in notebook order. Questions whose cell
-    was deleted are simply absent; compare with :func:`answer_ids` of the original notebook.
-    """
-    found: dict[str, list[str]] = {}
-    for _, text, marker in _cells(nb):
-        if marker is not None:
-            found.setdefault(marker["id"].lower(), []).append(_answer_body(text, marker))
-    return {key: "\n\n".join(t for t in texts if t) for key, texts in found.items()}
-
-
-def answer_ids(nb: Mapping) -> list[str]:
-    """The answer ids in ``nb``, in notebook order, each once."""
-    ids = (marker["id"].lower() for _, _, marker in _cells(nb) if marker is not None)
-    return list(dict.fromkeys(ids))
-
-
-def questions(nb: Mapping) -> dict[str, str]:
-    """Map each answer id to the text of the markdown cell just before its answer cell.
-
-    Meant for the course's own notebooks (where every question precedes its answer cell), to
-    print the question beside each student's answer.
-    """
-    result: dict[str, str] = {}
-    previous = ""
-    for cell, text, marker in _cells(nb):
-        if marker is not None:
-            result.setdefault(marker["id"].lower(), previous.strip())
-        elif cell.get("cell_type") == "markdown":
-            previous = text
-    return result
 
 
 # ---------------------------------------------------------------------------------------------

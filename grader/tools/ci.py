@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from grader import reports
+from grader.reports import gradescope, markdown
 
 PACKAGE_NAMES = ("assignment", "cs231n")
 #: The student module of each object prefix (``fc_net.FullyConnectedNet`` is in classifiers/).
@@ -122,12 +123,12 @@ def run(kind: str, path: Path, out: Path, stream=None) -> int:
         print(annotation(".", 1, "nngrade", str(exc)), file=stream)
         return 2
     reports.write_reports(report, out)
-    results = student_view(json.loads(reports.results_json(report)))
+    results = student_view(json.loads(gradescope.results_json(report)))
     _write(out / "results.json", json.dumps(results, indent=2) + "\n")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(reports.report_markdown(report) + "\n")
+            handle.write(markdown.report_markdown(report) + "\n")
     locations = {c.name: c.location for c in report.checks}
     for line in annotations(results, path, locations):
         print(line, file=stream)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import reports
 from grader.grade import GradeSettings, grade_to_dir
+from grader.reports import terminal
 from grader.tools.solved import write_solved
 
 
@@ -65,7 +65,7 @@ def run(directory: Path, settings: GradeSettings | None = None) -> int:
         print(f"  - {edit.file}: {edit.story}")
     print(f"Grading {submission} ...\n")
     report = grade_to_dir(submission, directory / "report", settings)
-    print(reports.terminal_summary(report))
+    print(terminal.terminal_summary(report))
     print(f"\nThe student's report ({directory / 'report' / 'report.md'}):\n")
     print((directory / "report" / "report.md").read_text(encoding="utf-8"))
     return 0

@@ -47,8 +47,15 @@ EXCLUDED = (
     "checks/hidden/",
     "checks/training.py",
     "tools/calibration.py",
-    "notebooks/grading.py",
     "tools/solved.py",
+    # notebook grading: the held-out images, the isolated kernel, scoring and its calibration
+    "notebooks/heldout.py",
+    "notebooks/scoring.py",
+    "notebooks/kernel.py",
+    "notebooks/execution.py",
+    "notebooks/feedback.py",
+    "notebooks/grading.py",
+    "notebooks/calibration.py",
 )
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo", ".so", ".c", ".o"}

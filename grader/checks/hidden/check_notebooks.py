@@ -8,8 +8,8 @@ per grading run, shared by all the checks below (the ``notebook_runs`` fixture).
 import pytest
 
 from grader.checks.impl import CheckFailure
-from grader.notebooks import build as nbs
-from grader.notebooks import grading as ng
+from grader.notebooks import build, grading, scoring, settings
+from grader.notebooks.feedback import model_feedback, runs_to_the_end_feedback, unanswered_reminder
 
 
 class _Runs:
@@ -18,7 +18,7 @@ class _Runs:
 
     def __init__(self, submission, grading_settings):
         self.submission = submission
-        self.options = ng.NotebookOptions.from_grade_settings(grading_settings)
+        self.options = settings.NotebookOptions.from_grade_settings(grading_settings)
         self.runner = None
 
     def get(self, student, name):
@@ -26,7 +26,7 @@ class _Runs:
             raise CheckFailure("The grader was not given the submission's files (grader error).")
         if self.runner is None:
             sandbox = getattr(student, "sandbox", None)
-            self.runner = ng.SubmissionNotebooks(
+            self.runner = grading.SubmissionNotebooks(
                 self.submission,
                 self.options,
                 settings=getattr(sandbox, "settings", None),
@@ -50,11 +50,11 @@ def notebook_runs(submission, grading_settings):
 
 RUNS = [
     pytest.param(name, marks=pytest.mark.rubric(f"notebook.{name} runs to the end"), id=name)
-    for name in nbs.NOTEBOOKS
+    for name in build.NOTEBOOKS
 ]
 MODELS = [
     pytest.param(name, marks=pytest.mark.rubric(target.rubric_item), id=name)
-    for name, target in ng.MODEL_TARGETS.items()
+    for name, target in scoring.MODEL_TARGETS.items()
 ]
 
 
@@ -63,15 +63,15 @@ def check_runs_to_the_end(notebook_runs, student, record_property, name):
     run = notebook_runs.get(student, name)
     record_property("isolation", run.isolation)
     record_property("seconds", round(run.seconds, 1))
-    feedback = ng.runs_to_the_end_feedback(run)
+    feedback = runs_to_the_end_feedback(run)
     if feedback:
         raise CheckFailure(feedback)
     if run.unanswered:
-        record_property("note", ng.unanswered_reminder(run))
+        record_property("note", unanswered_reminder(run))
 
 
 @pytest.mark.parametrize("name", MODELS)
 def check_model_accuracy(notebook_runs, student, name):
-    feedback = ng.model_feedback(notebook_runs.get(student, name))
+    feedback = model_feedback(notebook_runs.get(student, name))
     if feedback:
         raise CheckFailure(feedback)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import runner as batch
-from grader.batch.runner import BatchOptions
+from grader.batch import records, runner
+from grader.batch.records import BatchOptions
 from grader.tools.solved import write_solved
 
 distributed_mod = pytest.importorskip(
@@ -73,16 +73,16 @@ def test_grade_all_on_a_local_cluster(tmp_path):
     )
     try:
         log = io.StringIO()
-        summary = batch.grade_all(
+        summary = runner.grade_all(
             subs, out, options, scheduler=cluster.scheduler_address, stream=log
         )
         assert (summary.total, summary.graded_now, summary.failed) == (3, 3, 1)
-        again = batch.grade_all(subs, out, options, scheduler=cluster.scheduler_address)
+        again = runner.grade_all(subs, out, options, scheduler=cluster.scheduler_address)
         assert (again.graded_now, again.skipped) == (0, 3)  # resuming works the same
     finally:
         cluster.close()
 
-    with (out / batch.GRADEBOOK).open(newline="") as handle:
+    with (out / records.GRADEBOOK).open(newline="") as handle:
         book = {row["student"]: row for row in csv.DictReader(handle)}
     assert (book["alice"]["status"], book["alice"]["total"]) == ("graded", "5")
     assert book["bob"]["status"] == "graded" and float(book["bob"]["total"]) < 5
@@ -92,5 +92,5 @@ def test_grade_all_on_a_local_cluster(tmp_path):
     assert "carol.zip" in book["carol"]["reason"] and "nngrade-task" not in book["carol"]["reason"]
     for student in ("alice", "bob"):
         files = {p.name for p in (out / student).iterdir()}
-        assert {"results.json", "report.md", "junit.xml", batch.RECORD, batch.LOG} <= files
-    assert Path(batch.Record.load(out / "alice").submission) == subs / "alice"
+        assert {"results.json", "report.md", "junit.xml", records.RECORD, records.LOG} <= files
+    assert Path(records.Record.load(out / "alice").submission) == subs / "alice"

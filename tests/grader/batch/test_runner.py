@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import runner as batch
-from grader.batch.runner import BatchOptions, Record, Submission
+from grader.batch import answers, gradebook, process, records, runner
+from grader.batch.progress import Progress
+from grader.batch.records import BatchOptions, Record, Submission
 from grader.tools.solved import write_solved
 
 # ---------------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def test_discover_names_folders_and_zips_and_skips_hidden_and_output(tmp_path):
     (tmp_path / ".hidden").mkdir()
     (tmp_path / "notes.txt").write_text("")
     (tmp_path / "reports").mkdir()
-    subs = batch.discover(tmp_path, exclude=[tmp_path / "reports"])
+    subs = records.discover(tmp_path, exclude=[tmp_path / "reports"])
     assert [(s.student, s.path.name) for s in subs] == [
         ("alice", "alice"),
         ("bob", "bob.zip"),
@@ -98,24 +99,24 @@ def test_fingerprint_follows_content_not_time(tmp_path):
     sub = tmp_path / "s"
     (sub / "assignment").mkdir(parents=True)
     (sub / "assignment" / "layers.py").write_text("x = 1\n")
-    first = batch.fingerprint(sub)
+    first = records.fingerprint(sub)
     os.utime(sub / "assignment" / "layers.py", (1, 1))
     (sub / "assignment" / "__pycache__").mkdir()
     (sub / "assignment" / "__pycache__" / "layers.pyc").write_bytes(b"junk")
-    assert batch.fingerprint(sub) == first
+    assert records.fingerprint(sub) == first
     (sub / "assignment" / "layers.py").write_text("x = 2\n")
-    assert batch.fingerprint(sub) != first
+    assert records.fingerprint(sub) != first
 
 
 def test_is_current_rules():
     options = BatchOptions(only=("layers",))
-    record = Record("a", "a", batch.TIMEOUT, fingerprint="f", settings=options.settings_key())
-    assert batch.is_current(record, "f", options)
-    assert not batch.is_current(record, "g", options)  # resubmitted
-    assert not batch.is_current(record, "f", BatchOptions(only=("optim",)))  # other settings
-    assert not batch.is_current(record, "f", BatchOptions(only=("layers",), force=True))
-    assert not batch.is_current(record, "f", BatchOptions(only=("layers",), retry_failed=True))
-    assert not batch.is_current(None, "f", options)
+    record = Record("a", "a", records.TIMEOUT, fingerprint="f", settings=options.settings_key())
+    assert records.is_current(record, "f", options)
+    assert not records.is_current(record, "g", options)  # resubmitted
+    assert not records.is_current(record, "f", BatchOptions(only=("optim",)))  # other settings
+    assert not records.is_current(record, "f", BatchOptions(only=("layers",), force=True))
+    assert not records.is_current(record, "f", BatchOptions(only=("layers",), retry_failed=True))
+    assert not records.is_current(None, "f", options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,16 +129,16 @@ def _grade_one(tmp_path: Path, body: str, timeout: float = 30.0) -> Record:
     sub.path.mkdir(exist_ok=True)
     (sub.path / "score.txt").write_text("1.5")
     out = tmp_path / "out"
-    record = batch.grade_one(sub, out, BatchOptions(timeout=timeout), command=_program(body))
+    record = process.grade_one(sub, out, BatchOptions(timeout=timeout), command=_program(body))
     assert record is not None
     assert Record.load(out / "eve") == record  # what was returned is what was installed
-    assert not any((out / batch.PARTIAL).iterdir())  # no work folder left behind
+    assert not any((out / records.PARTIAL).iterdir())  # no work folder left behind
     return record
 
 
 def test_a_report_gives_a_graded_row(tmp_path):
     record = _grade_one(tmp_path, WRITES_RESULTS)
-    assert (record.status, record.score, record.max_score) == (batch.GRADED, 1.5, 2.0)
+    assert (record.status, record.score, record.max_score) == (records.GRADED, 1.5, 2.0)
     assert record.tests == {
         "layers.affine_forward expected values": 1.0,
         "layers.relu_forward expected values": 0.5,
@@ -148,28 +149,28 @@ def test_a_hanging_grader_is_stopped_at_the_timeout(tmp_path):
     started = time.monotonic()
     record = _grade_one(tmp_path, "time.sleep(60)", timeout=1.0)
     assert time.monotonic() - started < 20
-    assert record.status == batch.TIMEOUT
+    assert record.status == records.TIMEOUT
     assert "longer than 1 s" in record.reason
 
 
 def test_an_ungradable_submission_gets_its_reason(tmp_path):
     body = "print('nngrade: unreadable archive eve.zip', file=sys.stderr); sys.exit(2)"
     record = _grade_one(tmp_path, body)
-    assert record.status == batch.UNGRADABLE
+    assert record.status == records.UNGRADABLE
     assert record.reason == "unreadable archive eve.zip"
 
 
 def test_a_grader_that_dies_gives_a_crashed_row(tmp_path):
     record = _grade_one(tmp_path, "print('about to go'); os._exit(3)")
-    assert record.status == batch.CRASHED
+    assert record.status == records.CRASHED
     assert "exit status 3" in record.reason and "about to go" in record.reason
     record = _grade_one(tmp_path, "os.kill(os.getpid(), 9)")
-    assert record.status == batch.CRASHED and "SIGKILL" in record.reason
+    assert record.status == records.CRASHED and "SIGKILL" in record.reason
 
 
 def test_exit_zero_without_results_is_a_crash(tmp_path):
     record = _grade_one(tmp_path, "pass")
-    assert record.status == batch.CRASHED
+    assert record.status == records.CRASHED
     assert "results.json" in record.reason
 
 
@@ -177,7 +178,7 @@ def test_regrading_replaces_the_folder_whole(tmp_path):
     _grade_one(tmp_path, WRITES_RESULTS)
     (tmp_path / "out" / "eve" / "stale.txt").write_text("from the first grading")
     record = _grade_one(tmp_path, "sys.exit(2)")
-    assert record.status == batch.UNGRADABLE
+    assert record.status == records.UNGRADABLE
     assert not (tmp_path / "out" / "eve" / "stale.txt").exists()
     assert not (tmp_path / "out" / "eve" / "results.json").exists()
 
@@ -188,7 +189,7 @@ def test_regrading_replaces_the_folder_whole(tmp_path):
 
 
 def _run(subs: Path, out: Path, options: BatchOptions, body: str = WRITES_RESULTS):
-    return batch.grade_all(subs, out, options, stream=io.StringIO(), command=_program(body))
+    return runner.grade_all(subs, out, options, stream=io.StringIO(), command=_program(body))
 
 
 def _read_gradebook(path: Path) -> dict[str, dict[str, str]]:
@@ -201,9 +202,9 @@ def test_batch_resumes_skips_finished_and_regrades_changed(tmp_path):
     out = tmp_path / "out"
     options = BatchOptions(jobs=2)
     log = io.StringIO()
-    summary = batch.grade_all(subs, out, options, stream=log, command=_program(WRITES_RESULTS))
+    summary = runner.grade_all(subs, out, options, stream=log, command=_program(WRITES_RESULTS))
     assert (summary.graded_now, summary.skipped, summary.interrupted) == (4, 0, False)
-    book = _read_gradebook(out / batch.GRADEBOOK)
+    book = _read_gradebook(out / records.GRADEBOOK)
     assert {s: row["total"] for s, row in book.items()} == {
         "ann": "2",
         "ben": "1",
@@ -213,18 +214,18 @@ def test_batch_resumes_skips_finished_and_regrades_changed(tmp_path):
     assert book["cat"]["layers.affine_forward expected values"] == "0.5"
     assert "4/4" in log.getvalue() and "ETA" in log.getvalue()
 
-    stamps = {s: (out / s / batch.RECORD).stat().st_mtime_ns for s in book}
+    stamps = {s: (out / s / records.RECORD).stat().st_mtime_ns for s in book}
     (subs / "ben" / "score.txt").write_text("2")  # ben resubmits
-    summary = batch.grade_all(
+    summary = runner.grade_all(
         subs, out, options, stream=io.StringIO(), command=_program(WRITES_RESULTS)
     )
     assert (summary.graded_now, summary.skipped) == (1, 3)
-    assert _read_gradebook(out / batch.GRADEBOOK)["ben"]["total"] == "2"
+    assert _read_gradebook(out / records.GRADEBOOK)["ben"]["total"] == "2"
     for student in ("ann", "cat", "dan"):
-        assert (out / student / batch.RECORD).stat().st_mtime_ns == stamps[student]
+        assert (out / student / records.RECORD).stat().st_mtime_ns == stamps[student]
 
     forced = BatchOptions(jobs=2, force=True)
-    summary = batch.grade_all(
+    summary = runner.grade_all(
         subs, out, forced, stream=io.StringIO(), command=_program(WRITES_RESULTS)
     )
     assert (summary.graded_now, summary.skipped) == (4, 0)
@@ -234,36 +235,36 @@ def test_retry_failed_regrades_only_rows_without_a_report(tmp_path):
     subs = _fake_class(tmp_path / "subs", {"ann": 2, "ben": 1})
     out = tmp_path / "out"
     flaky = "if 'ben' in sub: sys.exit(7)\n" + WRITES_RESULTS
-    batch.grade_all(subs, out, BatchOptions(), stream=io.StringIO(), command=_program(flaky))
-    book = _read_gradebook(out / batch.GRADEBOOK)
+    runner.grade_all(subs, out, BatchOptions(), stream=io.StringIO(), command=_program(flaky))
+    book = _read_gradebook(out / records.GRADEBOOK)
     assert (book["ben"]["status"], book["ben"]["total"]) == ("crashed", "0")
     assert book["ben"]["layers.affine_forward expected values"] == ""
     assert "exit status 7" in book["ben"]["reason"]
 
-    summary = batch.grade_all(
+    summary = runner.grade_all(
         subs, out, BatchOptions(), stream=io.StringIO(), command=_program(WRITES_RESULTS)
     )
     assert summary.graded_now == 0  # a failure is a finished outcome too
     retry = BatchOptions(retry_failed=True)
-    summary = batch.grade_all(
+    summary = runner.grade_all(
         subs, out, retry, stream=io.StringIO(), command=_program(WRITES_RESULTS)
     )
     assert (summary.graded_now, summary.skipped) == (1, 1)
-    assert _read_gradebook(out / batch.GRADEBOOK)["ben"]["status"] == "graded"
+    assert _read_gradebook(out / records.GRADEBOOK)["ben"]["status"] == "graded"
 
 
 def test_leftovers_of_a_crashed_run_are_cleaned_and_regraded(tmp_path):
     subs = _fake_class(tmp_path / "subs", {"ann": 2, "ben": 1})
     out = tmp_path / "out"
-    (out / batch.PARTIAL / "ann.x1").mkdir(parents=True)  # a grading that was running
+    (out / records.PARTIAL / "ann.x1").mkdir(parents=True)  # a grading that was running
     (out / "ben").mkdir()  # a folder without batch.json is not finished
     (out / "ben" / "results.json").write_text(_results(2))
-    summary = batch.grade_all(
+    summary = runner.grade_all(
         subs, out, BatchOptions(), stream=io.StringIO(), command=_program(WRITES_RESULTS)
     )
     assert summary.graded_now == 2
-    assert not (out / batch.PARTIAL).exists()
-    assert _read_gradebook(out / batch.GRADEBOOK)["ben"]["total"] == "1"
+    assert not (out / records.PARTIAL).exists()
+    assert _read_gradebook(out / records.GRADEBOOK)["ben"]["total"] == "1"
 
 
 def test_ctrl_c_keeps_finished_results_and_the_gradebook(tmp_path):
@@ -274,7 +275,7 @@ def test_ctrl_c_keeps_finished_results_and_the_gradebook(tmp_path):
 
     def interrupt_when_ann_is_done():
         deadline = time.monotonic() + 20
-        while not (out / "ann" / batch.RECORD).exists() and time.monotonic() < deadline:
+        while not (out / "ann" / records.RECORD).exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)
         os.kill(os.getpid(), signal.SIGINT)
@@ -282,13 +283,13 @@ def test_ctrl_c_keeps_finished_results_and_the_gradebook(tmp_path):
     thread = threading.Thread(target=interrupt_when_ann_is_done)
     thread.start()
     started = time.monotonic()
-    summary = batch.grade_all(
+    summary = runner.grade_all(
         subs, out, BatchOptions(jobs=2), stream=io.StringIO(), command=_program(body)
     )
     thread.join()
     assert summary.interrupted
     assert time.monotonic() - started < 30  # ben's grader was killed, not waited for
-    assert list(_read_gradebook(out / batch.GRADEBOOK)) == ["ann"]
+    assert list(_read_gradebook(out / records.GRADEBOOK)) == ["ann"]
     assert not (out / "ben").exists()
 
 
@@ -298,14 +299,14 @@ def test_ctrl_c_keeps_finished_results_and_the_gradebook(tmp_path):
 
 
 def test_gradebook_orders_columns_by_rubric_and_fills_failure_rows():
-    graded = Record("ann", "ann", batch.GRADED, score=2.5, max_score=2.5, seconds=1.25)
+    graded = Record("ann", "ann", records.GRADED, score=2.5, max_score=2.5, seconds=1.25)
     graded.tests = {
         "layers.relu_forward expected values": 0.5,
         "layers.affine_forward expected values": 1.0,
         "notebook.Extra something new": 1.0,
     }
-    failed = Record("bob", "bob.zip", batch.UNGRADABLE, reason="corrupt archive, member x")
-    text = batch.gradebook_csv([graded, failed], BatchOptions(only=("layers.affine",)))
+    failed = Record("bob", "bob.zip", records.UNGRADABLE, reason="corrupt archive, member x")
+    text = gradebook.gradebook_csv([graded, failed], BatchOptions(only=("layers.affine",)))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == [
         "student",
@@ -343,19 +344,19 @@ def test_merge_answers_from_answers_json_files(tmp_path):
     records = []
     for student, data in files.items():
         (out / student).mkdir(parents=True)
-        (out / student / batch.ANSWERS_JSON).write_text(json.dumps(data))
-        records.append(Record(student, student, batch.GRADED))
+        (out / student / records.ANSWERS_JSON).write_text(json.dumps(data))
+        records.append(Record(student, student, records.GRADED))
     (out / "dan").mkdir()
-    (out / "dan" / batch.ANSWERS_JSON).write_text("{not json")
-    records.append(Record("dan", "dan", batch.GRADED))
-    records.append(Record("eve", "eve", batch.TIMEOUT))  # no report: not listed
+    (out / "dan" / records.ANSWERS_JSON).write_text("{not json")
+    records.append(Record("dan", "dan", records.GRADED))
+    records.append(Record("eve", "eve", records.TIMEOUT))  # no report: not listed
 
     answers = {
-        r.student: batch.load_answers(out / r.student / batch.ANSWERS_JSON) for r in records[:4]
+        r.student: answers.load_answers(out / r.student / records.ANSWERS_JSON) for r in records[:4]
     }
     assert answers["ben"] == {"dropout-q1": "Because of p."}
     assert answers["dan"] == {}
-    text = batch.merge_answers(
+    text = answers.merge_answers(
         answers, order=["fc-nets-q1", "dropout-q1"], questions={"dropout-q1": "Why divide by p?"}
     )
     assert text.index("## fc-nets-q1") < text.index("## dropout-q1")
@@ -368,28 +369,28 @@ def test_merge_answers_from_answers_json_files(tmp_path):
     assert "> # Heading\n> Two" in fc  # a student's heading stays inside the quote
     assert "### cat\n\n*(no answer)*" in fc
 
-    path = batch.write_answers(records, out)
+    path = answers.write_answers(records, out)
     written = path.read_text()
     assert "### ann" in written and "### eve" not in written
     assert "Because of p." in written
 
 
 def test_merge_answers_without_any():
-    assert "No submission carried notebook answers." in batch.merge_answers({})
+    assert "No submission carried notebook answers." in answers.merge_answers({})
 
 
 def test_progress_eta_uses_the_pace_of_this_run():
     now = [100.0]
     stream = io.StringIO()
-    progress = batch.Progress(total=10, skipped=4, stream=stream, clock=lambda: now[0])
+    progress = Progress(total=10, skipped=4, stream=stream, clock=lambda: now[0])
     progress.start()
     assert "4 of 10 already graded" in stream.getvalue()
     assert progress.eta() is None
     now[0] = 130.0
-    progress.update(Record("ann", "ann", batch.GRADED, score=3, max_score=5))
+    progress.update(Record("ann", "ann", records.GRADED, score=3, max_score=5))
     assert progress.eta() == pytest.approx(150.0)  # 30 s each, 5 left
     now[0] = 140.0
-    progress.update(Record("ben", "ben", batch.CRASHED))
+    progress.update(Record("ben", "ben", records.CRASHED))
     assert progress.eta() == pytest.approx(80.0)  # 20 s each, 4 left
     lines = stream.getvalue().splitlines()
     assert "5/10" in lines[1] and "ETA 02:30" in lines[1] and "last: ann 3/5" in lines[1]
@@ -399,16 +400,16 @@ def test_progress_eta_uses_the_pace_of_this_run():
 
 def test_register_builds_the_grade_all_parser():
     parser = argparse.ArgumentParser()
-    batch.register(parser.add_subparsers(dest="command"))
+    runner.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
         ["grade-all", "subs", "--out", "o", "-j", "3", "--only", "layers", "--only", "optim"]
         + ["--timeout", "60", "--force", "--examples", "5", "--scheduler", "tcp://h:8786"]
     )
-    options = batch.options_from_args(args)
+    options = runner.options_from_args(args)
     assert options == BatchOptions(
         jobs=3, timeout=60, only=("layers", "optim"), examples=5, force=True
     )
-    assert args.scheduler == "tcp://h:8786" and args.func is batch.run
+    assert args.scheduler == "tcp://h:8786" and args.func is runner.run
     assert options.grade_args() == ["--only", "layers", "--only", "optim", "--examples", "5"]
     with pytest.raises(SystemExit):
         parser.parse_args(["grade-all", "subs"])  # --out is required
@@ -416,7 +417,7 @@ def test_register_builds_the_grade_all_parser():
 
 def test_run_refuses_a_missing_folder(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    batch.register(parser.add_subparsers(dest="command"))
+    runner.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["grade-all", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert args.func(args) == 2
     assert "not a folder of submissions" in capsys.readouterr().err
@@ -499,7 +500,7 @@ def _grade_all_process(subs: Path, out: Path, log: Path) -> subprocess.Popen:
 
 
 def _finished(out: Path) -> set[str]:
-    return {p.parent.name for p in out.glob(f"*/{batch.RECORD}")}
+    return {p.parent.name for p in out.glob(f"*/{records.RECORD}")}
 
 
 @pytest.mark.slow
@@ -517,12 +518,12 @@ def test_twenty_mixed_submissions_interrupted_and_resumed(tmp_path):
         time.sleep(0.1)
     assert proc.poll() is None, (tmp_path / "run1.log").read_text()
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == batch.INTERRUPTED_EXIT, (tmp_path / "run1.log").read_text()
+    assert proc.wait(timeout=60) == records.INTERRUPTED_EXIT, (tmp_path / "run1.log").read_text()
     first = _finished(out)
     assert 3 <= len(first) < 20
-    assert set(_read_gradebook(out / batch.GRADEBOOK)) == first  # what finished is kept
-    assert not (out / batch.PARTIAL).exists() or not any((out / batch.PARTIAL).iterdir())
-    stamps = {s: (out / s / batch.RECORD).stat().st_mtime_ns for s in first}
+    assert set(_read_gradebook(out / records.GRADEBOOK)) == first  # what finished is kept
+    assert not (out / records.PARTIAL).exists() or not any((out / records.PARTIAL).iterdir())
+    stamps = {s: (out / s / records.RECORD).stat().st_mtime_ns for s in first}
 
     # Second run: resumes, skipping what finished.
     proc = _grade_all_process(subs, out, tmp_path / "run2.log")
@@ -531,14 +532,14 @@ def test_twenty_mixed_submissions_interrupted_and_resumed(tmp_path):
     assert f"{len(first)} of 20 already graded" in log
     assert f"{20 - len(first)} graded now" in log
     for student in first:
-        assert (out / student / batch.RECORD).stat().st_mtime_ns == stamps[student]
+        assert (out / student / records.RECORD).stat().st_mtime_ns == stamps[student]
 
-    book = _read_gradebook(out / batch.GRADEBOOK)
+    book = _read_gradebook(out / records.GRADEBOOK)
     assert sorted(book) == sorted(kinds)  # complete: one row per student
     for student, kind in kinds.items():
         row = book[student]
         assert row["max_score"] == "5", (student, row)
-        if row["status"] == batch.GRADED:  # the row repeats the student's own results.json
+        if row["status"] == records.GRADED:  # the row repeats the student's own results.json
             data = json.loads((out / student / "results.json").read_text())
             assert float(row["total"]) == data["score"]
             for test in data["tests"]:
@@ -559,14 +560,14 @@ def test_twenty_mixed_submissions_interrupted_and_resumed(tmp_path):
         elif kind == "ungradable":
             assert (row["status"], row["total"]) == ("ungradable", "0")
             assert "zip" in row["reason"] and row[FWD_EXPECTED] == ""
-    assert (out / batch.ANSWERS_MD).is_file()
+    assert (out / records.ANSWERS_MD).is_file()
 
 
 def test_two_batches_never_share_an_output_folder(tmp_path):
     subs = _fake_class(tmp_path / "subs", {"ann": 2})
     out = tmp_path / "out"
     out.mkdir()
-    with batch.exclusive(out):
-        with pytest.raises(batch.BatchError, match="another grade-all"):
+    with runner.exclusive(out):
+        with pytest.raises(runner.BatchError, match="another grade-all"):
             _run(subs, out, BatchOptions())
     assert _run(subs, out, BatchOptions()).graded_now == 1  # free again once the first ends

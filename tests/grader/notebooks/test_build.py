@@ -12,6 +12,8 @@ import textwrap
 import nbformat
 import pytest
 
+from grader.notebooks import answers as nb_answers
+from grader.notebooks import build
 from grader.notebooks import build as nbs
 from grader.tools.solved import write_solved
 
@@ -21,20 +23,20 @@ from grader.tools.solved import write_solved
 
 
 def test_every_notebook_has_a_source_and_a_slug():
-    assert sorted(nbs.NOTEBOOKS) == nbs.source_names()
-    assert set(nbs.SLUGS) == set(nbs.NOTEBOOKS)
-    assert len(set(nbs.SLUGS.values())) == len(nbs.SLUGS)
+    assert sorted(build.NOTEBOOKS) == build.source_names()
+    assert set(build.SLUGS) == set(build.NOTEBOOKS)
+    assert len(set(build.SLUGS.values())) == len(build.SLUGS)
 
 
 def test_built_notebooks_are_in_sync_with_their_sources():
-    stale = nbs.stale_notebooks()
+    stale = build.stale_notebooks()
     assert not stale, f"run `nngrade notebooks`: stale {[p.name for p in stale]}"
 
 
-@pytest.mark.parametrize("name", nbs.NOTEBOOKS)
+@pytest.mark.parametrize("name", build.NOTEBOOKS)
 def test_build_is_deterministic_and_clean(name):
-    first = nbs.render(nbs.build_notebook(name))
-    assert first == nbs.render(nbs.build_notebook(name))
+    first = build.render(build.build_notebook(name))
+    assert first == build.render(build.build_notebook(name))
     nb = nbformat.reads(first, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "python3"
@@ -45,44 +47,46 @@ def test_build_is_deterministic_and_clean(name):
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("name", nbs.NOTEBOOKS)
+@pytest.mark.parametrize("name", build.NOTEBOOKS)
 def test_answer_cells_are_numbered_and_follow_their_question(name):
-    nb = nbs.build_notebook(name)
-    ids = nbs.answer_ids(nb)
-    slug = nbs.SLUGS[name]
+    nb = build.build_notebook(name)
+    ids = nb_answers.answer_ids(nb)
+    slug = build.SLUGS[name]
     assert ids == [f"{slug}-q{i}" for i in range(1, len(ids) + 1)]
     assert len(ids) >= 3
     # Every answer cell is the given one: marker line first, then the placeholder, which
     # extracts as an empty answer.
     for cell in nb.cells:
-        if nbs.ANSWER_MARKER_RE.search(cell.source):
+        if build.ANSWER_MARKER_RE.search(cell.source):
             assert cell.cell_type == "markdown"
             lines = cell.source.splitlines()
-            marker = nbs.ANSWER_MARKER_RE.fullmatch(lines[0])
-            assert marker and lines[0] == nbs.answer_marker(slug, int(marker["id"].split("-q")[1]))
-            assert lines[1:] == [f"{nbs.ANSWER_LABEL} {nbs.ANSWER_PLACEHOLDER}"]
+            marker = build.ANSWER_MARKER_RE.fullmatch(lines[0])
+            assert marker and lines[0] == build.answer_marker(
+                slug, int(marker["id"].split("-q")[1])
+            )
+            assert lines[1:] == [f"{build.ANSWER_LABEL} {build.ANSWER_PLACEHOLDER}"]
             assert cell.metadata.get("deletable") is False
-    assert nbs.extract_answers(nb) == dict.fromkeys(ids, "")
-    questions = nbs.questions(nb)
+    assert nb_answers.extract_answers(nb) == dict.fromkeys(ids, "")
+    questions = nb_answers.questions(nb)
     assert list(questions) == ids
     assert all(text.startswith("## Inline question") for text in questions.values())
 
 
 def test_setup_cell_is_the_same_in_every_notebook():
     def setup(name):
-        nb = nbs.build_notebook(name)
+        nb = build.build_notebook(name)
         first = next(cell for cell in nb.cells if cell.cell_type == "code")
         return first.source.split("\n\n\na2 = load_student_package()")[0]
 
-    setups = {name: setup(name) for name in nbs.NOTEBOOKS}
-    reference = setups[nbs.NOTEBOOKS[0]]
+    setups = {name: setup(name) for name in build.NOTEBOOKS}
+    reference = setups[build.NOTEBOOKS[0]]
     assert "def load_student_package" in reference
     assert all(text == reference for text in setups.values())
 
 
 def test_result_variables_are_assigned_in_their_notebooks():
-    for name, variables in nbs.RESULT_VARIABLES.items():
-        source = nbs.source_path(name).read_text()
+    for name, variables in build.RESULT_VARIABLES.items():
+        source = build.source_path(name).read_text()
         for variable in variables:
             assert f"\n{variable} = " in source, (name, variable)
 
@@ -99,31 +103,31 @@ def _fake_repo(tmp_path, monkeypatch):
 
 def test_stale_notebooks_reports_missing_edited_and_orphaned_files(tmp_path, monkeypatch, capsys):
     folder, source = _fake_repo(tmp_path, monkeypatch)
-    assert nbs.stale_notebooks() == [folder / "Demo.ipynb"]
-    assert nbs.main(check=True) == 1
+    assert build.stale_notebooks() == [folder / "Demo.ipynb"]
+    assert build.main(check=True) == 1
 
-    assert nbs.build_notebooks() == [folder / "Demo.ipynb"]
-    assert nbs.stale_notebooks() == []
-    assert nbs.build_notebooks() == []  # unchanged sources are not rewritten
-    assert nbs.main(check=True) == 0
+    assert build.build_notebooks() == [folder / "Demo.ipynb"]
+    assert build.stale_notebooks() == []
+    assert build.build_notebooks() == []  # unchanged sources are not rewritten
+    assert build.main(check=True) == 0
 
     source.write_text(source.read_text().replace("x = 1", "x = 2"))
-    assert nbs.stale_notebooks() == [folder / "Demo.ipynb"]
-    assert nbs.main(check=False) == 0
-    assert nbs.stale_notebooks() == []
+    assert build.stale_notebooks() == [folder / "Demo.ipynb"]
+    assert build.main(check=False) == 0
+    assert build.stale_notebooks() == []
     assert "x = 2" in (folder / "Demo.ipynb").read_text()
 
     (folder / "Orphan.ipynb").write_text("{}")
-    assert nbs.stale_notebooks() == [folder / "Orphan.ipynb"]
-    assert nbs.main(check=True) == 1
+    assert build.stale_notebooks() == [folder / "Orphan.ipynb"]
+    assert build.main(check=True) == 1
     assert "Orphan.ipynb (no source)" in capsys.readouterr().out
 
 
 def test_editing_one_cell_keeps_the_other_cell_ids(tmp_path, monkeypatch):
     _, source = _fake_repo(tmp_path, monkeypatch)
-    before = [c.id for c in nbs.build_notebook("Demo").cells]
+    before = [c.id for c in build.build_notebook("Demo").cells]
     source.write_text(source.read_text().replace("x = 1", "x = 3"))
-    after = [c.id for c in nbs.build_notebook("Demo").cells]
+    after = [c.id for c in build.build_notebook("Demo").cells]
     assert before[0] == after[0] and before[1] != after[1]
 
 
@@ -153,21 +157,21 @@ def test_extract_answers_by_marker_whatever_the_order():
         ("code", "x = 1"),
         _answer("demo-q1", "First answer,\nover two lines."),
     )
-    assert nbs.extract_answers(nb) == {
+    assert nb_answers.extract_answers(nb) == {
         "demo-q2": "Because.",
         "demo-q1": "First answer,\nover two lines.",
     }
-    assert nbs.answer_ids(nb) == ["demo-q2", "demo-q1"]
-    assert nbs.questions(nb)["demo-q2"] == "## Inline question 2\nWhy?"
+    assert nb_answers.answer_ids(nb) == ["demo-q2", "demo-q1"]
+    assert nb_answers.questions(nb)["demo-q2"] == "## Inline question 2\nWhy?"
 
 
 def test_missing_and_unanswered_questions_are_told_apart():
-    nb = _nb(_answer("demo-q1", nbs.ANSWER_PLACEHOLDER), ("markdown", "no marker here"))
-    answers = nbs.extract_answers(nb)
+    nb = _nb(_answer("demo-q1", build.ANSWER_PLACEHOLDER), ("markdown", "no marker here"))
+    answers = nb_answers.extract_answers(nb)
     assert answers == {"demo-q1": ""}
     assert "demo-q2" not in answers
-    assert nbs.extract_answers(_nb()) == {}
-    assert nbs.extract_answers({"cells": [{"cell_type": "markdown"}, "junk", None]}) == {}
+    assert nb_answers.extract_answers(_nb()) == {}
+    assert nb_answers.extract_answers({"cells": [{"cell_type": "markdown"}, "junk", None]}) == {}
 
 
 def test_extract_answers_tolerates_whitespace_case_and_retyped_cells():
@@ -177,7 +181,7 @@ def test_extract_answers_tolerates_whitespace_case_and_retyped_cells():
         ("markdown", "Some text first\n<!--   answer :  demo-q3   -->\nlater marker"),
         ("markdown", "<!-- answer: demo-q4 -->\n**Your answer:**\n\n- a list\n- of points\n"),
     )
-    assert nbs.extract_answers(nb) == {
+    assert nb_answers.extract_answers(nb) == {
         "demo-q1": "spaced out",
         "demo-q2": "print('typed as code')",
         "demo-q3": "Some text first\n\nlater marker",
@@ -187,16 +191,16 @@ def test_extract_answers_tolerates_whitespace_case_and_retyped_cells():
 
 def test_marker_must_be_on_its_own_line():
     nb = _nb(("markdown", "Keep the line `<!-- answer: demo-q1 -->` as it is."))
-    assert nbs.extract_answers(nb) == {}
+    assert nb_answers.extract_answers(nb) == {}
 
 
 def test_duplicated_answer_cells_are_joined_without_placeholders():
     nb = _nb(
         _answer("demo-q1", "part one"),
-        _answer("demo-q1", nbs.ANSWER_PLACEHOLDER),
+        _answer("demo-q1", build.ANSWER_PLACEHOLDER),
         _answer("demo-q1", "part two"),
     )
-    assert nbs.extract_answers(nb) == {"demo-q1": "part one\n\npart two"}
+    assert nb_answers.extract_answers(nb) == {"demo-q1": "part one\n\npart two"}
 
 
 def test_extract_answers_reads_sources_stored_as_lists_of_lines():
@@ -209,18 +213,18 @@ def test_extract_answers_reads_sources_stored_as_lists_of_lines():
             }
         ]
     }
-    assert nbs.extract_answers(raw) == {"demo-q1": "listed"}
+    assert nb_answers.extract_answers(raw) == {"demo-q1": "listed"}
 
 
 def test_answers_survive_a_json_round_trip_of_a_built_notebook():
-    nb = nbs.build_notebook("Dropout")
+    nb = build.build_notebook("Dropout")
     for cell in nb.cells:
         if "answer: dropout-q2" in cell.source:
-            cell.source = cell.source.replace(nbs.ANSWER_PLACEHOLDER, "Dropout narrows the gap.")
+            cell.source = cell.source.replace(build.ANSWER_PLACEHOLDER, "Dropout narrows the gap.")
             cell.metadata = {"deletable": True, "editable": True}
     nb.cells.reverse()
     del nb.cells[0]  # the last question's answer cell
-    answers = nbs.extract_answers(json.loads(nbs.render(nb)))
+    answers = nb_answers.extract_answers(json.loads(build.render(nb)))
     assert answers == {"dropout-q1": "", "dropout-q2": "Dropout narrows the gap."}
 
 
@@ -230,7 +234,7 @@ def test_answers_survive_a_json_round_trip_of_a_built_notebook():
 
 
 def _setup_cell(name="Dropout"):
-    nb = nbs.build_notebook(name)
+    nb = build.build_notebook(name)
     return next(cell.source for cell in nb.cells if cell.cell_type == "code")
 
 
@@ -248,7 +252,7 @@ def test_setup_cell_finds_the_package_in_the_parent_folder(tmp_path, package_nam
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=cwd,
-        env=nbs.kernel_env(),
+        env=build.kernel_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -261,7 +265,7 @@ def test_setup_cell_says_what_is_missing(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", _setup_cell()],
         cwd=tmp_path,
-        env=nbs.kernel_env(),
+        env=build.kernel_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -271,16 +275,16 @@ def test_setup_cell_says_what_is_missing(tmp_path):
 
 
 def test_prepare_reference_dir_holds_package_extension_and_fresh_notebooks(tmp_path):
-    nbs.prepare_reference_dir(tmp_path)
+    build.prepare_reference_dir(tmp_path)
     assert (tmp_path / "assignment" / "layers.py").is_file()
     assert "BEGIN SOLUTION" in (tmp_path / "assignment" / "layers.py").read_text()
     reference = nbs.paths.reference_dir()
     built = sorted(p.name for p in [*reference.glob("*.so"), *reference.glob("*.pyd")])
     copied = sorted(p.name for p in (tmp_path / "assignment").iterdir() if p.name in built)
     assert copied == built
-    for name in nbs.NOTEBOOKS:
+    for name in build.NOTEBOOKS:
         text = (tmp_path / f"{name}.ipynb").read_text()
-        assert text == nbs.render(nbs.build_notebook(name))
+        assert text == build.render(build.build_notebook(name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,20 +300,20 @@ REPORT_CELL = textwrap.dedent(
     """
 )
 EXPECTED_TYPES = {
-    nbs.BEST_MODEL_VARIABLE: "FullyConnectedNet",
-    nbs.ONE_EPOCH_MODEL_VARIABLE: "ThreeLayerConvNet",
-    nbs.MEAN_IMAGE_VARIABLE: "ndarray",
+    build.BEST_MODEL_VARIABLE: "FullyConnectedNet",
+    build.ONE_EPOCH_MODEL_VARIABLE: "ThreeLayerConvNet",
+    build.MEAN_IMAGE_VARIABLE: "ndarray",
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", nbs.NOTEBOOKS)
+@pytest.mark.parametrize("name", build.NOTEBOOKS)
 def test_notebook_runs_against_the_reference(name, tmp_path):
     from nbclient.exceptions import CellExecutionError
 
-    variables = set(nbs.RESULT_VARIABLES[name])
+    variables = set(build.RESULT_VARIABLES[name])
     try:
-        run = nbs.run_against_reference(
+        run = build.run_against_reference(
             name,
             tmp_path,
             allow_errors=False,
@@ -324,8 +328,8 @@ def test_notebook_runs_against_the_reference(name, tmp_path):
     found = json.loads(line.removeprefix("RESULT "))
     assert found == {variable: EXPECTED_TYPES[variable] for variable in variables}
     # Every answer cell is still there, unanswered, after the run.
-    slug = nbs.SLUGS[name]
-    answers = nbs.extract_answers(run.notebook)
+    slug = build.SLUGS[name]
+    answers = nb_answers.extract_answers(run.notebook)
     assert answers and all(k.startswith(slug) and v == "" for k, v in answers.items())
     shutil.rmtree(tmp_path / "assignment", ignore_errors=True)
 
@@ -340,11 +344,11 @@ def test_notebook_against_the_stub_package_reports_the_first_error(tmp_path):
         target = tmp_path / "assignment" / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    (tmp_path / "Dropout.ipynb").write_text(nbs.render(nbs.build_notebook("Dropout")))
+    (tmp_path / "Dropout.ipynb").write_text(build.render(build.build_notebook("Dropout")))
 
-    nb, seconds = nbs.execute_notebook(tmp_path / "Dropout.ipynb", allow_errors=True)
+    nb, seconds = build.execute_notebook(tmp_path / "Dropout.ipynb", allow_errors=True)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert not any(o.output_type == "error" for o in code[0].outputs)  # the package was found
-    error = nbs.first_error(nb)
+    error = build.first_error(nb)
     assert error is not None and seconds > 0
     assert all(cell.execution_count is not None for cell in code)  # every cell still ran

@@ -18,10 +18,19 @@ import numpy as np
 import pytest
 
 import grader
-from grader.notebooks import grading as ng
-from grader.notebooks import build as nbs
 from grader.course import rubric
 from grader.grade import GradeSettings, grade_submission
+from grader.notebooks import answers as nb_answers
+from grader.notebooks import (
+    build,
+    discovery,
+    grading,
+    heldout,
+    kernel,
+    scoring,
+    settings,
+)
+from grader.notebooks import feedback as nb_feedback
 from grader.sandbox import Limits, Settings
 from grader.tools.solved import write_solved
 
@@ -87,7 +96,7 @@ def assert_nothing_left(run):
     assert not Path(run.workdir).exists()
 
 
-QUICK = ng.NotebookOptions(cell_timeout=60, notebook_timeout=120)
+QUICK = settings.NotebookOptions(cell_timeout=60, notebook_timeout=120)
 
 #: Cells that import the package the way the notebooks do, and leave an untrained model.
 UNTRAINED_MODEL = """
@@ -110,11 +119,11 @@ def test_notebook_found_by_name_anywhere_shallowest_first(tmp_path):
     (root / "wrapper" / ".ipynb_checkpoints").mkdir()
     (root / "wrapper" / ".ipynb_checkpoints" / "Dropout.ipynb").write_text("checkpoint")
     (root / "wrapper" / "deeper" / "Dropout.ipynb").write_text("deep")
-    assert ng.find_notebook(root, "Dropout") == ("wrapper/deeper/Dropout.ipynb", b"deep")
+    assert discovery.find_notebook(root, "Dropout") == ("wrapper/deeper/Dropout.ipynb", b"deep")
     (root / "wrapper" / "dropout.IPYNB").write_text("shallow")
-    assert ng.find_notebook(root, "Dropout") == ("wrapper/dropout.IPYNB", b"shallow")
-    with pytest.raises(ng.NotebookProblem, match="FullyConnectedNets.ipynb was not found"):
-        ng.find_notebook(root, "FullyConnectedNets")
+    assert discovery.find_notebook(root, "Dropout") == ("wrapper/dropout.IPYNB", b"shallow")
+    with pytest.raises(discovery.NotebookProblem, match="FullyConnectedNets.ipynb was not found"):
+        discovery.find_notebook(root, "FullyConnectedNets")
 
 
 def test_notebook_found_in_a_zip_but_not_through_links(tmp_path):
@@ -126,16 +135,16 @@ def test_notebook_found_in_a_zip_but_not_through_links(tmp_path):
         link = zipfile.ZipInfo("top/BatchNormalization.ipynb")
         link.external_attr = 0o120777 << 16
         zf.writestr(link, "/etc/passwd")
-    assert ng.find_notebook(archive, "Dropout") == ("top/Dropout.ipynb", b"{}")
-    with pytest.raises(ng.NotebookProblem, match="not found"):
-        ng.find_notebook(archive, "BatchNormalization")
+    assert discovery.find_notebook(archive, "Dropout") == ("top/Dropout.ipynb", b"{}")
+    with pytest.raises(discovery.NotebookProblem, match="not found"):
+        discovery.find_notebook(archive, "BatchNormalization")
     target = tmp_path / "outside.ipynb"
     target.write_text("{}")
     folder = tmp_path / "linked"
     folder.mkdir()
     (folder / "Dropout.ipynb").symlink_to(target)
-    with pytest.raises(ng.NotebookProblem, match="not found"):
-        ng.find_notebook(folder, "Dropout")
+    with pytest.raises(discovery.NotebookProblem, match="not found"):
+        discovery.find_notebook(folder, "Dropout")
 
 
 @pytest.mark.parametrize(
@@ -154,8 +163,8 @@ def test_notebook_found_in_a_zip_but_not_through_links(tmp_path):
     ],
 )  # fmt: skip
 def test_unreadable_notebooks_get_a_clear_message(data, message):
-    with pytest.raises(ng.NotebookProblem, match=message) as info:
-        ng.parse_notebook(data, "Dropout.ipynb")
+    with pytest.raises(discovery.NotebookProblem, match=message) as info:
+        discovery.parse_notebook(data, "Dropout.ipynb")
     assert str(info.value).startswith("Dropout.ipynb is not")
 
 
@@ -163,21 +172,23 @@ def test_outputs_saved_in_the_file_are_dropped():
     text = notebook_text(
         code("print(1)", [{"output_type": "stream", "name": "stdout", "text": "faked"}], 7)
     )
-    nb = ng.strip_outputs(ng.parse_notebook(text.encode(), "x.ipynb"))
+    nb = discovery.strip_outputs(discovery.parse_notebook(text.encode(), "x.ipynb"))
     assert nb.cells[0].outputs == [] and nb.cells[0].execution_count is None
 
 
 def test_missing_and_broken_notebooks_fail_without_starting_a_kernel(tmp_path):
     root = submission_with(tmp_path, {"Dropout": "{not json"})
-    with ng.SubmissionNotebooks(root, QUICK) as runner:
+    with grading.SubmissionNotebooks(root, QUICK) as runner:
         dropout = runner.run("Dropout")
         missing = runner.run("ConvolutionalNetworks")
         assert runner._workdir is None  # nothing was prepared: no kernel was needed
     assert "Dropout.ipynb is not a notebook: it is not valid JSON" in dropout.problem
-    assert ng.runs_to_the_end_feedback(dropout) == dropout.problem
+    assert nb_feedback.runs_to_the_end_feedback(dropout) == dropout.problem
     assert not dropout.ran_to_the_end and dropout.kernel_marker == ""
-    assert "ConvolutionalNetworks.ipynb was not found" in ng.runs_to_the_end_feedback(missing)
-    feedback = ng.model_feedback(missing)
+    assert "ConvolutionalNetworks.ipynb was not found" in nb_feedback.runs_to_the_end_feedback(
+        missing
+    )
+    feedback = nb_feedback.model_feedback(missing)
     assert "`one_epoch_model`" in feedback and "could not be run" in feedback
 
 
@@ -187,15 +198,15 @@ def test_notebook_answers_list_every_question(tmp_path):
     nb = nbformat.read(root / "Dropout.ipynb", as_version=4)
     for cell in nb.cells:
         if "answer: dropout-q2" in cell.source:
-            cell.source = cell.source.replace(nbs.ANSWER_PLACEHOLDER, "It regularises.")
+            cell.source = cell.source.replace(build.ANSWER_PLACEHOLDER, "It regularises.")
     nb.cells.reverse()
     nbformat.write(nb, root / "Dropout.ipynb")
     (root / "BatchNormalization.ipynb").write_text("garbage")
     (root / "FullyConnectedNets.ipynb").unlink()
-    answers = ng.notebook_answers(root)
-    assert list(answers) == list(nbs.NOTEBOOKS)
-    for name in nbs.NOTEBOOKS:
-        assert list(answers[name]) == list(ng.course_answer_ids(name))
+    answers = nb_answers.notebook_answers(root)
+    assert list(answers) == list(build.NOTEBOOKS)
+    for name in build.NOTEBOOKS:
+        assert list(answers[name]) == list(nb_answers.course_answer_ids(name))
         assert len(answers[name]) >= 3
     assert answers["Dropout"]["dropout-q2"] == "It regularises."
     assert all(text == "" for qid, text in answers["Dropout"].items() if qid != "dropout-q2")
@@ -216,7 +227,7 @@ def _save(path, value):
 
 def test_read_scores_accepts_only_a_finite_numeric_array_of_the_right_shape(tmp_path):
     good = np.arange(40, dtype=np.float32).reshape(4, 10)
-    np.testing.assert_array_equal(ng.read_scores(_save(tmp_path / "a.npy", good), 4), good)
+    np.testing.assert_array_equal(scoring.read_scores(_save(tmp_path / "a.npy", good), 4), good)
     cases = {
         "shape": (np.zeros((4, 9)), r"shape \(4, 9\), not \(4, 10\)"),
         "nan": (np.full((4, 10), np.nan), "NaN or inf"),
@@ -225,68 +236,68 @@ def test_read_scores_accepts_only_a_finite_numeric_array_of_the_right_shape(tmp_
     }
     for name, (value, message) in cases.items():
         with pytest.raises(ValueError, match=message):
-            ng.read_scores(_save(tmp_path / f"{name}.npy", value), 4)
+            scoring.read_scores(_save(tmp_path / f"{name}.npy", value), 4)
     with pytest.raises(ValueError, match="not a plain array of the expected size"):
-        ng.read_scores(_save(tmp_path / "big.npy", np.zeros((400, 10))), 4)
+        scoring.read_scores(_save(tmp_path / "big.npy", np.zeros((400, 10))), 4)
     (tmp_path / "link.npy").symlink_to(tmp_path / "a.npy")
     with pytest.raises(ValueError, match="no scores were saved"):
-        ng.read_scores(tmp_path / "link.npy", 4)
+        scoring.read_scores(tmp_path / "link.npy", 4)
     (tmp_path / "empty.npy").write_bytes(b"")
     with pytest.raises(ValueError, match="no scores were saved"):
-        ng.read_scores(tmp_path / "empty.npy", 4)
+        scoring.read_scores(tmp_path / "empty.npy", 4)
 
 
 def test_thresholds_keep_the_reference_passing_and_chance_failing_where_possible():
-    floor = ng.chance_floor()
+    floor = scoring.chance_floor()
     assert 0.12 < floor < 0.14  # 0.1 + 3 standard errors of guessing on 1000 images
-    assert ng.threshold_below(0.60) == pytest.approx(0.60 - ng.MARGIN)
-    assert ng.threshold_below(0.16) == pytest.approx(0.13)  # near chance: the floor
-    assert ng.informative(ng.threshold_below(0.16))
-    low = ng.threshold_below(0.11)  # indistinguishable from chance: the reference still passes
-    assert low <= 0.11 - ng.REFERENCE_MIN_MARGIN + 1e-9 and not ng.informative(low)
-    for target in ng.MODEL_TARGETS.values():
-        assert target.threshold == ng.threshold_below(target.reference_accuracy)
-        assert target.reference_accuracy - target.threshold >= ng.REFERENCE_MIN_MARGIN - 1e-9
+    assert scoring.threshold_below(0.60) == pytest.approx(0.60 - scoring.MARGIN)
+    assert scoring.threshold_below(0.16) == pytest.approx(0.13)  # near chance: the floor
+    assert scoring.informative(scoring.threshold_below(0.16))
+    low = scoring.threshold_below(0.11)  # indistinguishable from chance: the reference still passes
+    assert low <= 0.11 - scoring.REFERENCE_MIN_MARGIN + 1e-9 and not scoring.informative(low)
+    for target in scoring.MODEL_TARGETS.values():
+        assert target.threshold == scoring.threshold_below(target.reference_accuracy)
+        assert target.reference_accuracy - target.threshold >= scoring.REFERENCE_MIN_MARGIN - 1e-9
         assert target.rubric_item in rubric.BY_NAME
-        assert target.variable in nbs.RESULT_VARIABLES[target.notebook]
+        assert target.variable in build.RESULT_VARIABLES[target.notebook]
 
 
 def test_every_notebook_rubric_item_has_a_check():
     source = (REPO / "grader" / "checks" / "hidden" / "check_notebooks.py").read_text()
     assert 'f"notebook.{name} runs to the end"' in source
-    served = {f"notebook.{n} runs to the end" for n in nbs.NOTEBOOKS}
-    served |= {t.rubric_item for t in ng.MODEL_TARGETS.values()}
+    served = {f"notebook.{n} runs to the end" for n in build.NOTEBOOKS}
+    served |= {t.rubric_item for t in scoring.MODEL_TARGETS.values()}
     assert served == {item.name for item in rubric.ITEMS if item.obj.startswith("notebook.")}
 
 
 def test_heldout_images_are_raw_pixels_with_balanced_labels():
-    X, y = ng.heldout_data(200)
+    X, y = heldout.heldout_data(200)
     assert X.shape == (200, 3, 32, 32) and X.dtype == np.float32
     assert 0 <= X.min() and X.max() <= 255 and X.mean() > 20
     assert y.shape == (200,) and set(np.unique(y)) <= set(range(10)) and len(np.unique(y)) >= 8
 
 
 def test_scoring_cell_compiles_and_the_bootstrap_holds_no_placeholders():
-    target = ng.MODEL_TARGETS["FullyConnectedNets"]
-    source = ng.scoring_source(target, "/sandbox/exchange/heldout.npy", "/x/scores.npy")
+    target = scoring.MODEL_TARGETS["FullyConnectedNets"]
+    source = scoring.scoring_source(target, "/sandbox/exchange/heldout.npy", "/x/scores.npy")
     compile(source, "scoring", "exec")
     assert "best_model" in source and "mean_image" in source
-    assert "{" not in ng.BOOTSTRAP and "}" not in ng.BOOTSTRAP
+    assert "{" not in kernel.BOOTSTRAP and "}" not in kernel.BOOTSTRAP
 
 
 def test_kernel_sees_only_the_packages_a_notebook_needs():
-    names = {path.name for path in ng.kernel_site_entries()}
+    names = {path.name for path in kernel.kernel_site_entries()}
     assert {"numpy", "ipykernel", "IPython", "matplotlib", "zmq", "jupyter_client"} <= names
     assert not names & {"grader", "reference", "assignment", "nbclient", "debugpy", "pytest"}
-    assert all(REPO not in path.parents for path in ng.kernel_site_entries())
+    assert all(REPO not in path.parents for path in kernel.kernel_site_entries())
 
 
 def test_options_follow_the_grading_settings():
-    options = ng.NotebookOptions.from_grade_settings(
+    options = settings.NotebookOptions.from_grade_settings(
         GradeSettings(memory_mb=1536, extra_limits={"processes": 40})
     )
     assert options.limits.memory_bytes == 1536 << 20 and options.limits.processes == 40
-    assert options.cell_timeout == ng.CELL_TIMEOUT
+    assert options.cell_timeout == settings.CELL_TIMEOUT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +335,7 @@ def test_hostile_notebook_is_contained_and_each_cell_error_recorded(tmp_path):
         code(UNTRAINED_MODEL),
     )
     root = submission_with(tmp_path, {"FullyConnectedNets": text})
-    with ng.SubmissionNotebooks(root, QUICK) as runner:
+    with grading.SubmissionNotebooks(root, QUICK) as runner:
         run = runner.run("FullyConnectedNets")
         assert runner.run("FullyConnectedNets") is run  # executed once, then remembered
     outputs = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in run.notebook.cells]
@@ -336,16 +347,16 @@ def test_hostile_notebook_is_contained_and_each_cell_error_recorded(tmp_path):
     listener.close()
     assert [c.error for c in run.cells] == [None, None, "ValueError: boom", None, None]
     assert run.stopped is None and run.not_run == 0 and not run.ran_to_the_end
-    feedback = ng.runs_to_the_end_feedback(run)
+    feedback = nb_feedback.runs_to_the_end_feedback(run)
     assert "1 code cell(s) of FullyConnectedNets.ipynb raised an error" in feedback
     assert "code cell 3 (`raise ValueError('boom')`): ValueError: boom" in feedback
     assert "Unanswered inline questions: fc-nets-q2" in feedback  # q1 was answered
     assert run.answers["fc-nets-q1"] == "Because."
     assert "no network" in run.isolation
     score = run.score
-    assert score.problem is None and score.images == ng.HELDOUT_IMAGES
-    assert score.accuracy < ng.chance_floor()  # an untrained model guesses
-    message = ng.model_feedback(run)
+    assert score.problem is None and score.images == settings.HELDOUT_IMAGES
+    assert score.accuracy < scoring.chance_floor()  # an untrained model guesses
+    message = nb_feedback.model_feedback(run)
     assert f"must reach {score.target.threshold:.2f}" in message and "`best_model`" in message
     assert_nothing_left(run)
 
@@ -360,13 +371,13 @@ def test_kernel_that_exits_stops_the_run_with_a_message(tmp_path):
     )
     root = submission_with(tmp_path, {"ConvolutionalNetworks": text})
     options = replace(QUICK, output_limit=1 << 20)
-    with ng.SubmissionNotebooks(root, options) as runner:
+    with grading.SubmissionNotebooks(root, options) as runner:
         run = runner.run("ConvolutionalNetworks")
     assert [c.error for c in run.cells] == [None, "the kernel died"]
     assert run.not_run == 2
     assert "The kernel exited with status 3 while running code cell 2 (`import os`)" in run.stopped
-    assert "the 2 code cell(s) after it did not run" in ng.runs_to_the_end_feedback(run)
-    assert "there was no model to score" in ng.model_feedback(run)
+    assert "the 2 code cell(s) after it did not run" in nb_feedback.runs_to_the_end_feedback(run)
+    assert "there was no model to score" in nb_feedback.model_feedback(run)
     # Output past the limit was dropped, with a note saying so.
     kept = json.dumps(run.notebook.cells[0].outputs)
     assert len(kept) < (1 << 20) + 4096 and "dropped the rest" in kept
@@ -382,11 +393,11 @@ def test_memory_limit_and_endless_cell(tmp_path):
         code("print('never')"),
     )
     root = submission_with(tmp_path, {"Dropout": text})
-    options = ng.NotebookOptions(
+    options = settings.NotebookOptions(
         cell_timeout=3, notebook_timeout=60, limits=Limits(memory_bytes=1 << 30)
     )
     started = time.monotonic()
-    with ng.SubmissionNotebooks(root, options) as runner:
+    with grading.SubmissionNotebooks(root, options) as runner:
         run = runner.run("Dropout")
     assert time.monotonic() - started < 40
     assert run.cells[0].error.startswith("MemoryError")
@@ -400,7 +411,7 @@ def test_memory_limit_and_endless_cell(tmp_path):
 def test_isolation_note_says_when_the_kernel_has_network(tmp_path):
     text = notebook_text(code("import os\nprint(os.getcwd())"))
     root = submission_with(tmp_path, {"BatchNormalization": text})
-    runner = ng.SubmissionNotebooks(root, QUICK, settings=Settings(simulate_refusal=True))
+    runner = grading.SubmissionNotebooks(root, QUICK, settings=Settings(simulate_refusal=True))
     with runner:
         run = runner.run("BatchNormalization")
     assert run.ran_to_the_end  # degraded isolation still grades
@@ -455,7 +466,7 @@ def test_solved_submission_earns_every_notebook_point(tmp_path, capsys):
         i.points for i in rubric.ITEMS if i.obj.startswith("notebook.")
     )
     with capsys.disabled():
-        for name in nbs.NOTEBOOKS:
+        for name in build.NOTEBOOKS:
             seconds = results[f"notebook.{name} runs to the end"].duration
             print(f"\n{name}: graded in {seconds:.1f} s", end="")
         print(f"\nall notebook checks: {report.execution_time:.1f} s")

@@ -4,6 +4,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from grader import reports
+from grader.reports import gradescope, junit, markdown, terminal
 from grader.reports.results import CheckResult, GradeReport
 
 
@@ -25,7 +26,7 @@ def _report() -> GradeReport:
 
 
 def test_results_json_follows_gradescope_schema():
-    data = json.loads(reports.results_json(_report()))
+    data = json.loads(gradescope.results_json(_report()))
     assert data["score"] == 1.5
     assert data["max_score"] == 4.5
     assert data["execution_time"] == 12.35
@@ -37,7 +38,7 @@ def test_results_json_follows_gradescope_schema():
 
 
 def test_markdown_shows_visible_failures_with_location_and_hides_hidden_checks():
-    text = reports.report_markdown(_report())
+    text = markdown.report_markdown(_report())
     assert "1.5 / 2.5" in text
     assert "(at layers.py:42)" in text
     assert "dx has shape (2, 3)" in text
@@ -47,7 +48,7 @@ def test_markdown_shows_visible_failures_with_location_and_hides_hidden_checks()
 
 
 def test_junit_counts_failures_and_parses():
-    root = ET.fromstring(reports.junit_xml(_report()))
+    root = ET.fromstring(junit.junit_xml(_report()))
     assert root.get("tests") == "3"
     assert root.get("failures") == "2"
     cases = root.findall("testcase")
@@ -56,7 +57,7 @@ def test_junit_counts_failures_and_parses():
 
 
 def test_terminal_summary_lists_every_check_and_total():
-    text = reports.terminal_summary(_report())
+    text = terminal.terminal_summary(_report())
     assert text.count("FAIL") == 2
     assert "1.5/4.5" in text
 
