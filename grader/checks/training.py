@@ -19,11 +19,6 @@ from grader.checks.impl import CheckFailure, Impl
 
 TRAIN_SEED = 0  # the images students also have (the embedded dataset's default seed)
 
-# Thresholds: the reference's accuracy with model seeds 0, 1 and 2 (measured with
-# ``nngrade calibrate``) was 1.0/1.0/1.0 for both overfitting tasks, 0.37/0.39/0.36 for fc_train
-# and 0.48/0.54/0.44 for cnn_train (chance is 0.10). Each threshold sits about 10 points below the
-# worst of those, so a correct model with another initialisation order passes and a model that
-# does not learn fails.
 HELDOUT_SEED_DEFAULT = 90_417
 
 
@@ -43,53 +38,6 @@ class Task:
     reference_accuracy: float  # what the reference reached when the threshold was set
     seed: int = 0
     notes: dict[str, str] = field(default_factory=dict)
-
-
-FC_CLASS = "classifiers.fc_net.FullyConnectedNet"
-CNN_CLASS = "classifiers.cnn.ThreeLayerConvNet"
-
-TASKS: dict[str, Task] = {
-    task.name: task
-    for task in (
-        Task(
-            "fc_overfit",
-            FC_CLASS,
-            {"hidden_dims": [100, 100], "weight_scale": 1e-2, "dtype": "float32"},
-            {"update_rule": "sgd", "optim_config": {"learning_rate": 1e-2}, "num_epochs": 20,
-             "batch_size": 25},
-            num_train=50, num_val=50, num_heldout=0, measure="train",
-            threshold=0.9, reference_accuracy=1.0,
-        ),
-        Task(
-            "fc_train",
-            FC_CLASS,
-            {"hidden_dims": [100, 100], "weight_scale": 5e-2, "dtype": "float32",
-             "normalization": "batchnorm"},
-            {"update_rule": "adam", "optim_config": {"learning_rate": 1e-3}, "num_epochs": 6,
-             "batch_size": 100},
-            num_train=5000, num_val=200, num_heldout=1000, measure="heldout",
-            threshold=0.25, reference_accuracy=0.37,
-        ),
-        Task(
-            "cnn_overfit",
-            CNN_CLASS,
-            {"weight_scale": 1e-2, "dtype": "float32"},
-            {"update_rule": "adam", "optim_config": {"learning_rate": 1e-3}, "num_epochs": 15,
-             "batch_size": 50},
-            num_train=50, num_val=50, num_heldout=0, measure="train",
-            threshold=0.9, reference_accuracy=1.0,
-        ),
-        Task(
-            "cnn_train",
-            CNN_CLASS,
-            {"weight_scale": 1e-2, "dtype": "float32"},
-            {"update_rule": "adam", "optim_config": {"learning_rate": 2e-4}, "num_epochs": 1,
-             "batch_size": 25},
-            num_train=6000, num_val=200, num_heldout=1000, measure="heldout",
-            threshold=0.30, reference_accuracy=0.48,
-        ),
-    )
-}  # fmt: skip
 
 
 def describe(task: Task) -> str:

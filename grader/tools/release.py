@@ -46,6 +46,7 @@ TEMPLATES = GRADER_DIR / "templates"
 EXCLUDED = (
     "checks/hidden/",
     "checks/training.py",
+    "course/training.py",
     "tools/calibration.py",
     "tools/solved.py",
     # notebook grading: the held-out images, the isolated kernel, scoring and its calibration

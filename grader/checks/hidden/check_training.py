@@ -8,6 +8,7 @@ import pytest
 
 from grader.checks import training
 from grader.checks.impl import CheckFailure
+from grader.course.training import TASKS
 
 ITEMS = {
     "fc_overfit": "fc_net.FullyConnectedNet overfits 50 images",
@@ -23,7 +24,7 @@ CASES = [
 
 @pytest.mark.parametrize("name", CASES)
 def check_training(student, grading_settings, name):
-    task = training.TASKS[name]
+    task = TASKS[name]
     acc = training.run_task(student, task, timeout=grading_settings.training_timeout)
     if acc < task.threshold:
         where = (

@@ -7,6 +7,7 @@ import pytest
 
 from grader.checks import training
 from grader.checks.impl import CheckFailure, Impl, ReferenceImpl
+from grader.course.training import TASKS
 
 
 class RecordingImpl(Impl):
@@ -38,7 +39,7 @@ class RecordingImpl(Impl):
 
 
 TINY = dataclasses.replace(
-    training.TASKS["fc_train"],
+    TASKS["fc_train"],
     num_train=200,
     num_val=50,
     num_heldout=300,
@@ -76,5 +77,5 @@ def test_accuracy_counts_and_refuses_diverged_scores():
 
 
 def test_thresholds_sit_below_the_reference_with_margin():
-    for task in training.TASKS.values():
+    for task in TASKS.values():
         assert 0.1 < task.threshold <= task.reference_accuracy - 0.09
