@@ -25,8 +25,10 @@ from pathlib import Path
 import pytest
 
 from grader.batch import answers, gradebook, process, records, runner
+from grader.batch.answers import load_answers, merge_answers, write_answers
 from grader.batch.progress import Progress
-from grader.batch.records import BatchOptions, Record, Submission
+from grader.batch.records import ANSWERS_JSON, GRADED, BatchOptions, Record, Submission
+from grader.batch.records import TIMEOUT as TIMED_OUT
 from grader.tools.solved import write_solved
 
 # ---------------------------------------------------------------------------------------------
@@ -344,19 +346,17 @@ def test_merge_answers_from_answers_json_files(tmp_path):
     records = []
     for student, data in files.items():
         (out / student).mkdir(parents=True)
-        (out / student / records.ANSWERS_JSON).write_text(json.dumps(data))
-        records.append(Record(student, student, records.GRADED))
+        (out / student / ANSWERS_JSON).write_text(json.dumps(data))
+        records.append(Record(student, student, GRADED))
     (out / "dan").mkdir()
-    (out / "dan" / records.ANSWERS_JSON).write_text("{not json")
-    records.append(Record("dan", "dan", records.GRADED))
-    records.append(Record("eve", "eve", records.TIMEOUT))  # no report: not listed
+    (out / "dan" / ANSWERS_JSON).write_text("{not json")
+    records.append(Record("dan", "dan", GRADED))
+    records.append(Record("eve", "eve", TIMED_OUT))  # no report: not listed
 
-    answers = {
-        r.student: answers.load_answers(out / r.student / records.ANSWERS_JSON) for r in records[:4]
-    }
+    answers = {r.student: load_answers(out / r.student / ANSWERS_JSON) for r in records[:4]}
     assert answers["ben"] == {"dropout-q1": "Because of p."}
     assert answers["dan"] == {}
-    text = answers.merge_answers(
+    text = merge_answers(
         answers, order=["fc-nets-q1", "dropout-q1"], questions={"dropout-q1": "Why divide by p?"}
     )
     assert text.index("## fc-nets-q1") < text.index("## dropout-q1")
@@ -369,7 +369,7 @@ def test_merge_answers_from_answers_json_files(tmp_path):
     assert "> # Heading\n> Two" in fc  # a student's heading stays inside the quote
     assert "### cat\n\n*(no answer)*" in fc
 
-    path = answers.write_answers(records, out)
+    path = write_answers(records, out)
     written = path.read_text()
     assert "### ann" in written and "### eve" not in written
     assert "Because of p." in written
