@@ -33,13 +33,14 @@ def course_questions() -> tuple[list[str], dict[str, str]]:
     try:
         import nbformat
 
+        from grader.course import COURSE
         from grader.notebooks import build
         from grader.notebooks.answers import answer_ids, questions
     except ImportError:
         return [], {}
     order: list[str] = []
     texts: dict[str, str] = {}
-    for name in getattr(build, "NOTEBOOKS", ()):
+    for name in COURSE.notebooks.NOTEBOOKS:
         try:
             nb = nbformat.read(build.notebook_path(name), as_version=4)
             order += [q for q in answer_ids(nb) if q not in order]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.impl import CheckFailure, Impl
+from grader.course import COURSE
 
 TRAIN_SEED = 0  # the images students also have (the embedded dataset's default seed)
 
@@ -57,8 +58,7 @@ def heldout_seed() -> int:
 
 @lru_cache(maxsize=4)
 def _dataset(num_train: int, num_val: int, num_heldout: int, heldout_seed: int) -> dict:
-    from reference.data_utils import get_synthetic_data
-
+    get_synthetic_data = COURSE.data.get_synthetic_data
     data = get_synthetic_data(num_train, num_val, 1, subtract_mean=False, seed=TRAIN_SEED)
     heldout = get_synthetic_data(1, 1, max(num_heldout, 1), subtract_mean=False, seed=heldout_seed)
     mean = data["X_train"].mean(axis=0, keepdims=True)
@@ -112,7 +112,7 @@ def run_task(impl: Impl, task: Task, timeout: float | None = None) -> float:
         # Overfitting: the Solver keeps the parameters that did best on its validation set, so
         # validate on the training images themselves.
         solver_data.update(X_val=data["X_train"], y_val=data["y_train"])
-    solver = impl("solver.Solver", model, solver_data, verbose=False, **task.solver_kwargs)
+    solver = impl(COURSE.solver, model, solver_data, verbose=False, **task.solver_kwargs)
     impl.method(solver, "train", timeout=timeout)
     if task.measure == "train":
         X, y = data["X_train"], data["y_train"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.course import COURSE
+from grader.course.notebooks import NOTEBOOKS
 from grader.reports.results import Visibility
 
 TOTAL_POINTS = 100
-NOTEBOOKS = ("FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks")
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,7 @@ class Item:
     @property
     def module(self) -> str:
         """The student module the item grades (``layers``, ``classifiers.fc_net``...)."""
-        head = self.obj.split(".", 1)[0]
-        return {"fc_net": "classifiers.fc_net", "cnn": "classifiers.cnn"}.get(head, head)
+        return COURSE.module_of(self.obj)
 
 
 EXPECTED = "expected values"

@@ -14,6 +14,14 @@ CNN_CLASS = "classifiers.cnn.ThreeLayerConvNet"
 # and 0.48/0.54/0.44 for cnn_train (chance is 0.10). Each threshold sits about 10 points below the
 # worst of those, so a correct model with another initialisation order passes and a model that
 # does not learn fails.
+#: The rubric item each task earns.
+TRAINING_ITEMS = {
+    "fc_overfit": "fc_net.FullyConnectedNet overfits 50 images",
+    "fc_train": "fc_net.FullyConnectedNet trains to the accuracy threshold",
+    "cnn_overfit": "cnn.ThreeLayerConvNet overfits a small set",
+    "cnn_train": "cnn.ThreeLayerConvNet trains to the accuracy threshold",
+}
+
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (

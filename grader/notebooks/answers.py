@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 
+from grader.course import COURSE
 from grader.notebooks import build
 from grader.notebooks.build import ANSWER_LABEL, ANSWER_MARKER_RE, ANSWER_PLACEHOLDER
 from grader.notebooks.discovery import NotebookProblem, find_notebook, parse_notebook
@@ -107,7 +108,7 @@ def notebook_answers(submission: str | os.PathLike) -> dict[str, dict[str, str]]
     student. Nothing is executed.
     """
     result = {}
-    for name in build.NOTEBOOKS:
+    for name in COURSE.notebooks.NOTEBOOKS:
         try:
             where, data = find_notebook(Path(submission), name)
             answers = extract_answers(parse_notebook(data, where))

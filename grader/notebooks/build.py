@@ -11,7 +11,7 @@ Inline questions are answered in markdown cells whose first line is a marker suc
 position, id or metadata, because students reorder, delete, duplicate and retype cells.
 
 The names of the variables a finished run leaves in the kernel, which the grader inspects, are
-constants here (:data:`BEST_MODEL_VARIABLE` and friends), so the notebooks and the grader cannot
+constants of the course (grader/course/notebooks.py), so the notebooks and the grader cannot
 drift apart silently: the notebook tests assert that the reference run defines them.
 """
 
@@ -30,17 +30,7 @@ from pathlib import Path
 import nbformat
 
 from grader import paths
-
-#: The notebooks, in the order students work through them.
-NOTEBOOKS = ("FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks")
-
-#: The short name each notebook's answer markers start with.
-SLUGS = {
-    "FullyConnectedNets": "fc-nets",
-    "BatchNormalization": "batchnorm",
-    "Dropout": "dropout",
-    "ConvolutionalNetworks": "convnets",
-}
+from grader.course import COURSE
 
 #: The line that opens an answer cell; ``answer_marker("dropout", 2)`` fills it in.
 ANSWER_MARKER = "<!-- answer: {slug}-q{number} -->"
@@ -54,24 +44,6 @@ ANSWER_MARKER_RE = re.compile(
 ANSWER_LABEL = "**Your answer:**"
 #: What an untouched answer cell holds after its label; extracted as an empty answer.
 ANSWER_PLACEHOLDER = "*fill this in*"
-
-#: The trained FullyConnectedNet the FullyConnectedNets notebook leaves for the grader.
-BEST_MODEL_VARIABLE = "best_model"
-#: The ThreeLayerConvNet trained for one epoch that the ConvolutionalNetworks notebook leaves.
-ONE_EPOCH_MODEL_VARIABLE = "one_epoch_model"
-#: The mean training image both of those notebooks subtract from every image before the model
-#: sees it; the grader subtracts it from its held-out images before asking for scores.
-MEAN_IMAGE_VARIABLE = "mean_image"
-#: Variables each notebook must leave defined after a complete run, for the grader.
-RESULT_VARIABLES = {
-    "FullyConnectedNets": (BEST_MODEL_VARIABLE, MEAN_IMAGE_VARIABLE),
-    "BatchNormalization": (),
-    "Dropout": (),
-    "ConvolutionalNetworks": (ONE_EPOCH_MODEL_VARIABLE, MEAN_IMAGE_VARIABLE),
-}
-
-#: The alias the notebooks import the student package under, whatever its folder is called.
-PACKAGE_ALIAS = "a2"
 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
@@ -335,7 +307,7 @@ def run_against_reference(
     return NotebookRun(name, nb, seconds, first_error(nb))
 
 
-def time_notebooks(names: Iterable[str] = NOTEBOOKS) -> dict[str, float]:
+def time_notebooks(names: Iterable[str] = COURSE.notebooks.NOTEBOOKS) -> dict[str, float]:
     """Wall time of each notebook run against the reference, in seconds (errors raise)."""
     return {name: run_against_reference(name, allow_errors=False).seconds for name in names}
 

@@ -4,7 +4,7 @@ unanswered questions, the model's accuracy against its threshold.
 
 from __future__ import annotations
 
-from grader.notebooks import build
+from grader.course import COURSE
 from grader.notebooks.execution import NotebookRun
 from grader.notebooks.settings import LISTED_ERRORS
 
@@ -62,8 +62,8 @@ def model_feedback(run: NotebookRun) -> str | None:
     return (
         f"`{target.variable}` from {target.notebook}.ipynb reaches an accuracy of "
         f"{score.accuracy:.3f} on {score.images} held-out images (after subtracting your "
-        f"`{build.MEAN_IMAGE_VARIABLE}`); it must reach {target.threshold:.2f} (the course's "
-        f"notebook reaches {target.reference_accuracy:.2f}). If your layer and model checks "
-        "pass, look at the training settings in the notebook and at how your model behaves "
-        "in test mode."
+        f"`{COURSE.notebooks.MEAN_IMAGE_VARIABLE}`); it must reach {target.threshold:.2f} "
+        f"(the course's notebook reaches {target.reference_accuracy:.2f}). If your layer and "
+        "model checks pass, look at the training settings in the notebook and at how your model "
+        "behaves in test mode."
     )

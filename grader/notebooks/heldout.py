@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.course import COURSE
 from grader.notebooks.settings import HELDOUT_IMAGES
 
 NUM_CLASSES = 10
@@ -30,8 +31,7 @@ DATA_CACHE_SIZES = {"train": 6000, "val": 1000, "test": 1000}
 
 @lru_cache(maxsize=2)
 def _heldout(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from reference.data_utils import get_synthetic_data
-
+    get_synthetic_data = COURSE.data.get_synthetic_data
     sizes = {"num_training": 1, "num_validation": 1, "num_test": 1}
     key = {"train": "num_training", "val": "num_validation", "test": "num_test"}[HELDOUT_SPLIT]
     sizes[key] = n
@@ -52,7 +52,8 @@ def _prepare_data_cache(target: Path) -> None:
     """Fill ``target`` with the course's cached synthetic training images (seed 0 only: the
     images every student has), for the kernel to read instead of generating them again."""
     from grader.checks.training import TRAIN_SEED
-    from reference import data_utils
+
+    data_utils = COURSE.data
 
     target.mkdir(mode=0o755, exist_ok=True)
     source = data_utils.synthetic_cache_dir()

@@ -10,21 +10,15 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from grader.course import COURSE
+
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 
 # The course's given modules (contract section 2); a student's copies are replaced by the course's.
-GIVEN_MODULES = (
-    "solver.py",
-    "gradient_check.py",
-    "data_utils.py",
-    "vis_utils.py",
-    "fast_layers.py",
-    "im2col.py",
-    "im2col_cython.pyx",
-)
+GIVEN_MODULES = COURSE.given_modules
 # Compiled extensions copied from the course package (file names start with one of these).
-GIVEN_EXTENSIONS = ("im2col_cython.",)
-PACKAGE_NAMES = ("assignment", "cs231n")
+GIVEN_EXTENSIONS = COURSE.given_extensions
+PACKAGE_NAMES = COURSE.package_names
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.course import COURSE
+
 from .errors import SubmissionError
 from .settings import Limits, Settings
 
@@ -109,8 +111,8 @@ def find_package(root: Path, names: tuple[str, ...]) -> Path:
     for level in levels:
         found = [level / n for n in names if (level / n).is_dir() and not (level / n).is_symlink()]
         if found:
-            with_layers = [p for p in found if (p / "layers.py").is_file()]
-            return (with_layers or found)[0]
+            marked = [p for p in found if (p / COURSE.package_marker).is_file()]
+            return (marked or found)[0]
     wanted = " or ".join(f"{n}/" for n in names)
     raise SubmissionError(f"no {wanted} package found in the submission")
 

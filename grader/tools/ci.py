@@ -20,11 +20,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from grader import reports
+from grader.course import COURSE
 from grader.reports import gradescope, markdown
 
-PACKAGE_NAMES = ("assignment", "cs231n")
-#: The student module of each object prefix (``fc_net.FullyConnectedNet`` is in classifiers/).
-MODULE_FILES = {"fc_net": "classifiers/fc_net.py", "cnn": "classifiers/cnn.py"}
+PACKAGE_NAMES = COURSE.package_names
 
 
 def find_package(root: Path) -> Path | None:
@@ -49,7 +48,7 @@ def locate(check_name: str, location: str | None, package: Path | None) -> tuple
             return path, int(line)
     obj = check_name.split(" ", 1)[0]
     head, _, name = obj.partition(".")
-    rel = MODULE_FILES.get(head, f"{head}.py")
+    rel = COURSE.module_file(head)
     if head == "notebook":
         return f"../{name}.ipynb", 1
     if package is not None and name:

@@ -8,7 +8,8 @@ per grading run, shared by all the checks below (the ``notebook_runs`` fixture).
 import pytest
 
 from grader.checks.impl import CheckFailure
-from grader.notebooks import build, grading, scoring, settings
+from grader.course import COURSE
+from grader.notebooks import grading, scoring, settings
 from grader.notebooks.feedback import model_feedback, runs_to_the_end_feedback, unanswered_reminder
 
 
@@ -50,7 +51,7 @@ def notebook_runs(submission, grading_settings):
 
 RUNS = [
     pytest.param(name, marks=pytest.mark.rubric(f"notebook.{name} runs to the end"), id=name)
-    for name in build.NOTEBOOKS
+    for name in COURSE.notebooks.NOTEBOOKS
 ]
 MODELS = [
     pytest.param(name, marks=pytest.mark.rubric(target.rubric_item), id=name)

@@ -8,23 +8,17 @@ import pytest
 
 from grader.checks import training
 from grader.checks.impl import CheckFailure
-from grader.course.training import TASKS
-
-ITEMS = {
-    "fc_overfit": "fc_net.FullyConnectedNet overfits 50 images",
-    "fc_train": "fc_net.FullyConnectedNet trains to the accuracy threshold",
-    "cnn_overfit": "cnn.ThreeLayerConvNet overfits a small set",
-    "cnn_train": "cnn.ThreeLayerConvNet trains to the accuracy threshold",
-}
+from grader.course import COURSE
 
 CASES = [
-    pytest.param(name, marks=pytest.mark.rubric(item), id=name) for name, item in ITEMS.items()
+    pytest.param(name, marks=pytest.mark.rubric(item), id=name)
+    for name, item in COURSE.training.TRAINING_ITEMS.items()
 ]
 
 
 @pytest.mark.parametrize("name", CASES)
 def check_training(student, grading_settings, name):
-    task = TASKS[name]
+    task = COURSE.training.TASKS[name]
     acc = training.run_task(student, task, timeout=grading_settings.training_timeout)
     if acc < task.threshold:
         where = (

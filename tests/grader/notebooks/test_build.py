@@ -12,6 +12,7 @@ import textwrap
 import nbformat
 import pytest
 
+from grader.course import notebooks as course_notebooks
 from grader.notebooks import answers as nb_answers
 from grader.notebooks import build
 from grader.notebooks import build as nbs
@@ -23,9 +24,9 @@ from grader.tools.solved import write_solved
 
 
 def test_every_notebook_has_a_source_and_a_slug():
-    assert sorted(build.NOTEBOOKS) == build.source_names()
-    assert set(build.SLUGS) == set(build.NOTEBOOKS)
-    assert len(set(build.SLUGS.values())) == len(build.SLUGS)
+    assert sorted(course_notebooks.NOTEBOOKS) == build.source_names()
+    assert set(course_notebooks.SLUGS) == set(course_notebooks.NOTEBOOKS)
+    assert len(set(course_notebooks.SLUGS.values())) == len(course_notebooks.SLUGS)
 
 
 def test_built_notebooks_are_in_sync_with_their_sources():
@@ -33,7 +34,7 @@ def test_built_notebooks_are_in_sync_with_their_sources():
     assert not stale, f"run `nngrade notebooks`: stale {[p.name for p in stale]}"
 
 
-@pytest.mark.parametrize("name", build.NOTEBOOKS)
+@pytest.mark.parametrize("name", course_notebooks.NOTEBOOKS)
 def test_build_is_deterministic_and_clean(name):
     first = build.render(build.build_notebook(name))
     assert first == build.render(build.build_notebook(name))
@@ -47,11 +48,11 @@ def test_build_is_deterministic_and_clean(name):
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("name", build.NOTEBOOKS)
+@pytest.mark.parametrize("name", course_notebooks.NOTEBOOKS)
 def test_answer_cells_are_numbered_and_follow_their_question(name):
     nb = build.build_notebook(name)
     ids = nb_answers.answer_ids(nb)
-    slug = build.SLUGS[name]
+    slug = course_notebooks.SLUGS[name]
     assert ids == [f"{slug}-q{i}" for i in range(1, len(ids) + 1)]
     assert len(ids) >= 3
     # Every answer cell is the given one: marker line first, then the placeholder, which
@@ -78,14 +79,14 @@ def test_setup_cell_is_the_same_in_every_notebook():
         first = next(cell for cell in nb.cells if cell.cell_type == "code")
         return first.source.split("\n\n\na2 = load_student_package()")[0]
 
-    setups = {name: setup(name) for name in build.NOTEBOOKS}
-    reference = setups[build.NOTEBOOKS[0]]
+    setups = {name: setup(name) for name in course_notebooks.NOTEBOOKS}
+    reference = setups[course_notebooks.NOTEBOOKS[0]]
     assert "def load_student_package" in reference
     assert all(text == reference for text in setups.values())
 
 
 def test_result_variables_are_assigned_in_their_notebooks():
-    for name, variables in build.RESULT_VARIABLES.items():
+    for name, variables in course_notebooks.RESULT_VARIABLES.items():
         source = build.source_path(name).read_text()
         for variable in variables:
             assert f"\n{variable} = " in source, (name, variable)
@@ -282,7 +283,7 @@ def test_prepare_reference_dir_holds_package_extension_and_fresh_notebooks(tmp_p
     built = sorted(p.name for p in [*reference.glob("*.so"), *reference.glob("*.pyd")])
     copied = sorted(p.name for p in (tmp_path / "assignment").iterdir() if p.name in built)
     assert copied == built
-    for name in build.NOTEBOOKS:
+    for name in course_notebooks.NOTEBOOKS:
         text = (tmp_path / f"{name}.ipynb").read_text()
         assert text == build.render(build.build_notebook(name))
 
@@ -300,18 +301,18 @@ REPORT_CELL = textwrap.dedent(
     """
 )
 EXPECTED_TYPES = {
-    build.BEST_MODEL_VARIABLE: "FullyConnectedNet",
-    build.ONE_EPOCH_MODEL_VARIABLE: "ThreeLayerConvNet",
-    build.MEAN_IMAGE_VARIABLE: "ndarray",
+    course_notebooks.BEST_MODEL_VARIABLE: "FullyConnectedNet",
+    course_notebooks.ONE_EPOCH_MODEL_VARIABLE: "ThreeLayerConvNet",
+    course_notebooks.MEAN_IMAGE_VARIABLE: "ndarray",
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", build.NOTEBOOKS)
+@pytest.mark.parametrize("name", course_notebooks.NOTEBOOKS)
 def test_notebook_runs_against_the_reference(name, tmp_path):
     from nbclient.exceptions import CellExecutionError
 
-    variables = set(build.RESULT_VARIABLES[name])
+    variables = set(course_notebooks.RESULT_VARIABLES[name])
     try:
         run = build.run_against_reference(
             name,
@@ -328,7 +329,7 @@ def test_notebook_runs_against_the_reference(name, tmp_path):
     found = json.loads(line.removeprefix("RESULT "))
     assert found == {variable: EXPECTED_TYPES[variable] for variable in variables}
     # Every answer cell is still there, unanswered, after the run.
-    slug = build.SLUGS[name]
+    slug = course_notebooks.SLUGS[name]
     answers = nb_answers.extract_answers(run.notebook)
     assert answers and all(k.startswith(slug) and v == "" for k, v in answers.items())
     shutil.rmtree(tmp_path / "assignment", ignore_errors=True)

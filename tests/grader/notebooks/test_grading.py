@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import grader
+from grader.course import notebooks as course_notebooks
 from grader.course import rubric
 from grader.grade import GradeSettings, grade_submission
 from grader.notebooks import answers as nb_answers
@@ -204,8 +205,8 @@ def test_notebook_answers_list_every_question(tmp_path):
     (root / "BatchNormalization.ipynb").write_text("garbage")
     (root / "FullyConnectedNets.ipynb").unlink()
     answers = nb_answers.notebook_answers(root)
-    assert list(answers) == list(build.NOTEBOOKS)
-    for name in build.NOTEBOOKS:
+    assert list(answers) == list(course_notebooks.NOTEBOOKS)
+    for name in course_notebooks.NOTEBOOKS:
         assert list(answers[name]) == list(nb_answers.course_answer_ids(name))
         assert len(answers[name]) >= 3
     assert answers["Dropout"]["dropout-q2"] == "It regularises."
@@ -259,13 +260,13 @@ def test_thresholds_keep_the_reference_passing_and_chance_failing_where_possible
         assert target.threshold == scoring.threshold_below(target.reference_accuracy)
         assert target.reference_accuracy - target.threshold >= scoring.REFERENCE_MIN_MARGIN - 1e-9
         assert target.rubric_item in rubric.BY_NAME
-        assert target.variable in build.RESULT_VARIABLES[target.notebook]
+        assert target.variable in course_notebooks.RESULT_VARIABLES[target.notebook]
 
 
 def test_every_notebook_rubric_item_has_a_check():
     source = (REPO / "grader" / "checks" / "hidden" / "check_notebooks.py").read_text()
     assert 'f"notebook.{name} runs to the end"' in source
-    served = {f"notebook.{n} runs to the end" for n in build.NOTEBOOKS}
+    served = {f"notebook.{n} runs to the end" for n in course_notebooks.NOTEBOOKS}
     served |= {t.rubric_item for t in scoring.MODEL_TARGETS.values()}
     assert served == {item.name for item in rubric.ITEMS if item.obj.startswith("notebook.")}
 
@@ -466,7 +467,7 @@ def test_solved_submission_earns_every_notebook_point(tmp_path, capsys):
         i.points for i in rubric.ITEMS if i.obj.startswith("notebook.")
     )
     with capsys.disabled():
-        for name in build.NOTEBOOKS:
+        for name in course_notebooks.NOTEBOOKS:
             seconds = results[f"notebook.{name} runs to the end"].duration
             print(f"\n{name}: graded in {seconds:.1f} s", end="")
         print(f"\nall notebook checks: {report.execution_time:.1f} s")
