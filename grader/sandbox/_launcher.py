@@ -17,6 +17,9 @@ under its own uid every process of that uid is killed as well.
 Every step that the kernel may refuse (containers often refuse namespaces) degrades to the next
 weaker one; what was reached is written to the status pipe as a JSON line, so the grader can say
 what protected the run.
+
+It stays one file of over 400 lines because it runs by path with ``python -I -S``: it cannot
+import a sibling module, and everything it needs must be in it.
 """
 
 import ctypes

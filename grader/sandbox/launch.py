@@ -9,6 +9,10 @@ caller learns the isolation actually reached, how the command ended, and can kil
 Paths inside the command may use placeholders: ``{tmp}`` (the private temporary directory, also
 the working directory and HOME) and ``{name}`` for each :class:`Expose` with a name; they are
 filled in by the launcher with the path the command will really see.
+
+Over 400 lines on purpose: it is the one place that decides what an isolated command can see
+(exposed paths, hidden paths, site directories, the uid) and how it is followed to its end;
+split, a reader could not check the isolation of a launch in one file.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ arrays) arrive as copies; anything else stays alive in the worker and arrives as
 :class:`Handle`, which later calls accept anywhere in their arguments. Each call has a wall-clock
 limit measured here; if the worker dies for any reason the call raises :class:`WorkerDied` (or a
 subclass) with one reason, and the next call starts a fresh worker.
+
+Over 400 lines on purpose: nearly all of it is :class:`Sandbox`, one conversation with one worker
+(its start, each request, the frames of the reply, output capture, death and restart) over state
+every step shares; split across modules, the order of those steps would no longer read top to
+bottom.
 """
 
 from __future__ import annotations

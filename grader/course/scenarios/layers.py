@@ -3,6 +3,10 @@
 Inputs are drawn from seeded ``RandomState`` generators inside the scenario, so a parameter
 dict (shapes, hyperparameters, seed, dtype) fully determines a run; hypothesis only draws those
 small dicts, which keeps shrunk counterexamples readable in the feedback.
+
+One module per student module (here ``layers.py``, the longest of the assignment), in the
+reference's order, so the scenario of any graded function is found where its name says; hence
+over 400 lines.
 """
 
 from __future__ import annotations
