@@ -176,10 +176,10 @@ target_y = 6  # checker
 X_fooling = make_fooling_image(X_tensor[idx : idx + 1], target_y, model)
 
 with torch.no_grad():
-    scores = model(X_fooling)
+    fooled = model(X_fooling).argmax(dim=1).item()
 print(f"original class: {class_names[y[idx]]}, target: {class_names[target_y]}, "
-      f"model now says: {class_names[scores.argmax(dim=1).item()]}")
-assert scores.argmax(dim=1).item() == target_y, "the model is not fooled"
+      f"model now says: {class_names[fooled]}")
+assert fooled == target_y, "the model is not fooled"
 change = (X_fooling - X_tensor[idx : idx + 1]).norm() / X_tensor[idx].norm()
 print(f"relative size of the change: {change:.4f}")
 
