@@ -20,7 +20,9 @@ START_BANNER = "# *****START OF YOUR CODE*****"
 END_BANNER = "# *****END OF YOUR CODE*****"
 
 # Files that make up a course package; build products (.so, .c) and caches are never copied.
-SOURCE_SUFFIXES = (".py", ".pyx", ".sh", ".md", ".txt")
+# Data files (trained weights) are binary and copied byte for byte.
+DATA_SUFFIXES = (".npz",)
+SOURCE_SUFFIXES = (".py", ".pyx", ".sh", ".md", ".txt", *DATA_SUFFIXES)
 SKIP_DIRS = {"__pycache__", "build", "cifar-10-batches-py"}
 
 
@@ -101,12 +103,17 @@ def source_files(root: Path) -> list[Path]:
     )
 
 
-def build_assignment(reference: Path) -> dict[str, str]:
-    """Map each relative path of the student package to its text (nothing is written)."""
+def _read(path: Path) -> str | bytes:
+    return path.read_bytes() if path.suffix in DATA_SUFFIXES else path.read_text(encoding="utf-8")
+
+
+def build_assignment(reference: Path) -> dict[str, str | bytes]:
+    """Map each relative path of the student package to its text, or bytes for a data file
+    (nothing is written)."""
     files = {}
     for path in source_files(reference):
         rel = path.relative_to(reference).as_posix()
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
         files[rel] = strip_solutions(text, rel).text if path.suffix == ".py" else text
     return files
 
@@ -131,11 +138,7 @@ def stale_files(reference: Path, assignment: Path) -> list[str]:
     )
     stale = [rel for rel in expected if rel not in actual]
     stale += [rel for rel in actual if rel not in expected]
-    stale += [
-        rel
-        for rel, text in expected.items()
-        if rel in actual and actual[rel].read_text(encoding="utf-8") != text
-    ]
+    stale += [rel for rel, text in expected.items() if rel in actual and _read(actual[rel]) != text]
     return sorted(stale)
 
 
@@ -150,7 +153,11 @@ def write_assignment(reference: Path, assignment: Path) -> list[str]:
         target = assignment / rel
         if rel in expected:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(expected[rel], encoding="utf-8")
+            data = expected[rel]
+            if isinstance(data, bytes):
+                target.write_bytes(data)
+            else:
+                target.write_text(data, encoding="utf-8")
         else:
             target.unlink()
     for directory in sorted(assignment.rglob("*"), reverse=True):

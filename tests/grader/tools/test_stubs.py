@@ -105,6 +105,19 @@ def test_write_assignment_round_trip(tmp_path):
     assert not (target / "extra.py").exists()
 
 
+def test_data_files_are_copied_byte_for_byte(tmp_path):
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    data = bytes(range(256)) * 4  # not valid UTF-8
+    (reference / "weights.npz").write_bytes(data)
+    target = tmp_path / "assignment"
+    assert stubs.write_assignment(reference, target) == ["weights.npz"]
+    assert (target / "weights.npz").read_bytes() == data
+    assert stubs.stale_files(reference, target) == []
+    (target / "weights.npz").write_bytes(data[:-1])
+    assert stubs.stale_files(reference, target) == ["weights.npz"]
+
+
 def test_marker_error_leaves_existing_package_untouched(tmp_path):
     reference = tmp_path / "reference"
     reference.mkdir()
