@@ -13,7 +13,8 @@ What each part module defines:
   (:mod:`grader.checks.scenario`);
 - ``training``: ``TASKS`` (name -> :class:`grader.checks.training.Task`) and ``TRAINING_ITEMS``
   (task name -> the rubric item it earns);
-- ``notebooks``: ``NOTEBOOKS``, ``SLUGS``, ``RESULT_VARIABLES``, ``PACKAGE_ALIAS`` and
+- ``notebooks``: ``NOTEBOOKS``, ``TORCH_NOTEBOOKS``, ``GRADED_NOTEBOOKS``, ``SLUGS``,
+  ``RESULT_VARIABLES``, ``PACKAGE_ALIAS`` and
   ``MODELS`` (the :class:`NotebookModel` each notebook leaves for scoring).
 """
 

@@ -40,7 +40,7 @@ def course_questions() -> tuple[list[str], dict[str, str]]:
         return [], {}
     order: list[str] = []
     texts: dict[str, str] = {}
-    for name in COURSE.notebooks.NOTEBOOKS:
+    for name in COURSE.notebooks.GRADED_NOTEBOOKS:
         try:
             nb = nbformat.read(build.notebook_path(name), as_version=4)
             order += [q for q in answer_ids(nb) if q not in order]

@@ -6,7 +6,19 @@ The engine (grader/notebooks/) builds, runs and scores them; what it scores is d
 from grader.spec import NotebookModel
 
 #: The notebooks, in the order students work through them.
-NOTEBOOKS = ("FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks")
+NOTEBOOKS = (
+    "FullyConnectedNets",
+    "BatchNormalization",
+    "Dropout",
+    "ConvolutionalNetworks",
+    "PyTorch",
+    "Network_Visualization",
+)
+#: The notebooks that need torch (the optional extra).
+TORCH_NOTEBOOKS = ("PyTorch", "Network_Visualization")
+#: The notebooks a grading runs and scores: the numpy part. The torch notebooks are built and
+#: released but join the grading together with the torch checks (issues 11 and 12).
+GRADED_NOTEBOOKS = tuple(name for name in NOTEBOOKS if name not in TORCH_NOTEBOOKS)
 
 #: The short name each notebook's answer markers start with.
 SLUGS = {
@@ -14,6 +26,8 @@ SLUGS = {
     "BatchNormalization": "batchnorm",
     "Dropout": "dropout",
     "ConvolutionalNetworks": "convnets",
+    "PyTorch": "pytorch",
+    "Network_Visualization": "netvis",
 }
 
 #: The trained FullyConnectedNet the FullyConnectedNets notebook leaves for the grader.
@@ -29,6 +43,8 @@ RESULT_VARIABLES = {
     "BatchNormalization": (),
     "Dropout": (),
     "ConvolutionalNetworks": (ONE_EPOCH_MODEL_VARIABLE, MEAN_IMAGE_VARIABLE),
+    "PyTorch": (BEST_MODEL_VARIABLE, "channel_mean", "channel_std"),
+    "Network_Visualization": (),
 }
 
 #: The alias the notebooks import the student package under, whatever its folder is called.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.course import COURSE
-from grader.course.notebooks import NOTEBOOKS
+from grader.course.notebooks import GRADED_NOTEBOOKS
 from grader.reports.results import Visibility
 
 TOTAL_POINTS = 100
@@ -91,7 +91,7 @@ ITEMS: tuple[Item, ...] = (
     Item("cnn.ThreeLayerConvNet", "loss and gradients match the reference", 3.5),
     Item("cnn.ThreeLayerConvNet", "overfits a small set", 2.5),
     Item("cnn.ThreeLayerConvNet", "trains to the accuracy threshold", 4),
-    *(Item(f"notebook.{name}", "runs to the end", 1) for name in NOTEBOOKS),
+    *(Item(f"notebook.{name}", "runs to the end", 1) for name in GRADED_NOTEBOOKS),
     Item("notebook.FullyConnectedNets", "best_model reaches the accuracy threshold", 2),
     Item("notebook.ConvolutionalNetworks", "one-epoch model reaches the accuracy threshold", 2),
 )

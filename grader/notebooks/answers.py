@@ -108,7 +108,7 @@ def notebook_answers(submission: str | os.PathLike) -> dict[str, dict[str, str]]
     student. Nothing is executed.
     """
     result = {}
-    for name in COURSE.notebooks.NOTEBOOKS:
+    for name in COURSE.notebooks.GRADED_NOTEBOOKS:
         try:
             where, data = find_notebook(Path(submission), name)
             answers = extract_answers(parse_notebook(data, where))

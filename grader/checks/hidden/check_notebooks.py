@@ -51,7 +51,7 @@ def notebook_runs(submission, grading_settings):
 
 RUNS = [
     pytest.param(name, marks=pytest.mark.rubric(f"notebook.{name} runs to the end"), id=name)
-    for name in COURSE.notebooks.NOTEBOOKS
+    for name in COURSE.notebooks.GRADED_NOTEBOOKS
 ]
 MODELS = [
     pytest.param(name, marks=pytest.mark.rubric(target.rubric_item), id=name)

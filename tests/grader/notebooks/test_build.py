@@ -54,7 +54,7 @@ def test_answer_cells_are_numbered_and_follow_their_question(name):
     ids = nb_answers.answer_ids(nb)
     slug = course_notebooks.SLUGS[name]
     assert ids == [f"{slug}-q{i}" for i in range(1, len(ids) + 1)]
-    assert len(ids) >= 3
+    assert ids
     # Every answer cell is the given one: marker line first, then the placeholder, which
     # extracts as an empty answer.
     for cell in nb.cells:
@@ -305,12 +305,23 @@ EXPECTED_TYPES = {
     course_notebooks.ONE_EPOCH_MODEL_VARIABLE: "ThreeLayerConvNet",
     course_notebooks.MEAN_IMAGE_VARIABLE: "ndarray",
 }
+#: The torch notebooks leave torch objects under some of the same names.
+TORCH_TYPES = {
+    course_notebooks.BEST_MODEL_VARIABLE: "Sequential",
+    "channel_mean": "Tensor",
+    "channel_std": "Tensor",
+}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", course_notebooks.NOTEBOOKS)
 def test_notebook_runs_against_the_reference(name, tmp_path):
     from nbclient.exceptions import CellExecutionError
+
+    expected_types = EXPECTED_TYPES
+    if name in course_notebooks.TORCH_NOTEBOOKS:
+        pytest.importorskip("torch", reason="the torch notebooks need the optional torch extra")
+        expected_types = TORCH_TYPES
 
     variables = set(course_notebooks.RESULT_VARIABLES[name])
     try:
@@ -327,7 +338,7 @@ def test_notebook_runs_against_the_reference(name, tmp_path):
     outputs = run.notebook.cells[-1].outputs
     line = "".join(o.get("text", "") for o in outputs if o.output_type == "stream").strip()
     found = json.loads(line.removeprefix("RESULT "))
-    assert found == {variable: EXPECTED_TYPES[variable] for variable in variables}
+    assert found == {variable: expected_types[variable] for variable in variables}
     # Every answer cell is still there, unanswered, after the run.
     slug = course_notebooks.SLUGS[name]
     answers = nb_answers.extract_answers(run.notebook)

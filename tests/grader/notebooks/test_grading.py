@@ -32,6 +32,7 @@ from grader.notebooks import (
     settings,
 )
 from grader.notebooks import feedback as nb_feedback
+from grader.notebooks import kernel as kernel_module
 from grader.sandbox import Limits, Settings
 from grader.tools.solved import write_solved
 
@@ -205,8 +206,8 @@ def test_notebook_answers_list_every_question(tmp_path):
     (root / "BatchNormalization.ipynb").write_text("garbage")
     (root / "FullyConnectedNets.ipynb").unlink()
     answers = nb_answers.notebook_answers(root)
-    assert list(answers) == list(course_notebooks.NOTEBOOKS)
-    for name in course_notebooks.NOTEBOOKS:
+    assert list(answers) == list(course_notebooks.GRADED_NOTEBOOKS)
+    for name in course_notebooks.GRADED_NOTEBOOKS:
         assert list(answers[name]) == list(nb_answers.course_answer_ids(name))
         assert len(answers[name]) >= 3
     assert answers["Dropout"]["dropout-q2"] == "It regularises."
@@ -266,7 +267,7 @@ def test_thresholds_keep_the_reference_passing_and_chance_failing_where_possible
 def test_every_notebook_rubric_item_has_a_check():
     source = (REPO / "grader" / "checks" / "hidden" / "check_notebooks.py").read_text()
     assert 'f"notebook.{name} runs to the end"' in source
-    served = {f"notebook.{n} runs to the end" for n in course_notebooks.NOTEBOOKS}
+    served = {f"notebook.{n} runs to the end" for n in course_notebooks.GRADED_NOTEBOOKS}
     served |= {t.rubric_item for t in scoring.MODEL_TARGETS.values()}
     assert served == {item.name for item in rubric.ITEMS if item.obj.startswith("notebook.")}
 
@@ -421,7 +422,16 @@ def test_isolation_note_says_when_the_kernel_has_network(tmp_path):
 
 
 @pytest.mark.slow
-def test_tampered_submission_through_the_grading_pipeline(tmp_path):
+def test_tampered_submission_through_the_grading_pipeline(tmp_path, monkeypatch):
+    # Only the kernels this grading starts are looked for afterwards: other gradings may run.
+    markers = []
+    start_kernel = kernel_module.IsolatedKernel.__init__
+
+    def recording_init(self, *args, **kwargs):
+        start_kernel(self, *args, **kwargs)
+        markers.append(self.marker)
+
+    monkeypatch.setattr(kernel_module.IsolatedKernel, "__init__", recording_init)
     fine = notebook_text(code("import assignment.layers\nprint('ok')"))
     root = submission_with(
         tmp_path,
@@ -449,10 +459,11 @@ def test_tampered_submission_through_the_grading_pipeline(tmp_path):
     fc_model = results["notebook.FullyConnectedNets best_model reaches the accuracy threshold"]
     assert "held-out images" in fc_model.output and fc_model.score == 0
     assert all("reference/" not in r.output for r in report.checks)
+    assert len(markers) == 2  # the two notebooks that parsed got a kernel each
     deadline = time.monotonic() + 5
-    while live_processes("nngrade-kernel-") and time.monotonic() < deadline:
+    while live_processes(*markers) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert live_processes("nngrade-kernel-") == []
+    assert live_processes(*markers) == []
 
 
 @pytest.mark.slow
