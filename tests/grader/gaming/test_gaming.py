@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from grader import rubric
+
 from .cases import CASES, Case
 from .harness import EXPECTED_PATH, build_submission, grade, graded_items, limits
 
@@ -60,11 +62,5 @@ def test_case_scores_at_most_its_cap(case: Case, tmp_path: Path):
     earned = sorted(name for name, points in outcome.checks.items() if points > 0)
     assert not over, f"{case.id} ({case.note}) scored over its cap {over}; earned on {earned}"
     assert outcome.score <= caps["max_score"] + 1e-9, f"{case.id}: {outcome.score} points"
-    lost = [name for name in caps["keeps"] if outcome.checks[name] < outcome_max(name)]
+    lost = [n for n in caps["keeps"] if outcome.checks[n] < rubric.BY_NAME[n].points - 1e-9]
     assert not lost, f"{case.id}: lost points outside the cheat, on {lost}"
-
-
-def outcome_max(name: str) -> float:
-    from grader import rubric
-
-    return rubric.BY_NAME[name].points
