@@ -46,7 +46,11 @@ def test_case_builds(case: Case, tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "case", [pytest.param(case, id=case.id, marks=NOT_FIXED) for case in CASES]
+    "case",
+    [
+        pytest.param(case, id=case.id, marks=[] if case.id == "handed_out_code" else NOT_FIXED)
+        for case in CASES
+    ],
 )
 def test_case_scores_at_most_its_cap(case: Case, tmp_path: Path):
     caps = _expected()[case.id]
