@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import course, rubric
-from grader.solved import write_solved
+from grader import paths
+from grader.course import rubric
+from grader.tools.solved import write_solved
 
 from .cases import GIVEN_CODE_POINTS, Case
 
@@ -53,7 +54,7 @@ MODEL_CELLS = {
 
 
 def notebooks_dir() -> Path:
-    return course.reference_dir().parent / "notebooks"
+    return paths.reference_dir().parent / "notebooks"
 
 
 def fill_regions(text: str, function: str, snippets: tuple[str, ...], where: str) -> str:
@@ -98,7 +99,7 @@ def build_submission(case: Case, workdir: Path) -> Path:
     if case.base == "solved":
         write_solved(root, PACKAGE)
     else:
-        shutil.copytree(course.assignment_dir(), root / PACKAGE, ignore=SKIP)
+        shutil.copytree(paths.assignment_dir(), root / PACKAGE, ignore=SKIP)
         for notebook in sorted(notebooks_dir().glob("*.ipynb")):
             shutil.copyfile(notebook, root / notebook.name)
     package = root / PACKAGE

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import rubric
+from grader.course import rubric
 
 from .cases import CASES, Case
 from .harness import EXPECTED_PATH, build_submission, grade, graded_items, limits
