@@ -1,0 +1,70 @@
+"""Regenerate expected.json: what ``nngrade grade`` gives each student of the table today.
+
+Run from the repository root, one grading at a time (each is a full grading: code checks,
+training, notebooks):
+
+    python -m tests.grader.students.regenerate              # every student
+    python -m tests.grader.students.regenerate --check      # report differences, write nothing
+    python -m tests.grader.students.regenerate --write DIR  # only write the submissions to DIR
+
+expected.json records, per student, the score, the points lost per check with the first line of
+its feedback, and answers.json. It is the record the fixes of issue 17 are measured against:
+review its diff against each student's expectation in cases.py (test_students.py asserts those).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .build import write_submission
+from .cases import STUDENTS
+from .harness import EXPECTED_PATH, grade_student, summary
+
+
+def compute() -> dict[str, dict]:
+    results = {}
+    for student in STUDENTS:
+        outcome = grade_student(student)
+        results[student.id] = summary(outcome)
+        expectation = student.loses or "nothing"
+        print(
+            f"{student.id:20s} {outcome.results.get('score')}/{outcome.results.get('max_score')}"
+            f"  {outcome.seconds:6.1f}s  fair: loses {expectation}",
+            flush=True,
+        )
+        for name, lost in results[student.id]["lost"].items():
+            print(f"    -{lost['points']:<5g} {name}: {lost['feedback'][:110]}")
+    return results
+
+
+def render(results: dict[str, dict]) -> str:
+    return json.dumps(dict(sorted(results.items())), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare only; write nothing")
+    parser.add_argument("--write", type=Path, help="write the submissions here and stop")
+    args = parser.parse_args(argv)
+    if args.write:
+        for student in STUDENTS:
+            print(write_submission(student, args.write))
+        return 0
+    text = render(compute())
+    old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
+    if text == old:
+        print(f"{EXPECTED_PATH.name} is up to date")
+        return 0
+    if args.check:
+        print(f"{EXPECTED_PATH.name} differs from what the grader gives now")
+        return 1
+    EXPECTED_PATH.write_text(text)
+    print(f"wrote {EXPECTED_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
