@@ -5,6 +5,7 @@ training, notebooks):
 
     python -m tests.grader.students.regenerate              # every student
     python -m tests.grader.students.regenerate --check      # report differences, write nothing
+    python -m tests.grader.students.regenerate --only ID    # regrade one student, keep the rest
     python -m tests.grader.students.regenerate --write DIR  # only write the submissions to DIR
 
 expected.json records, per student, the score, the points lost per check with the first line of
@@ -20,13 +21,15 @@ import sys
 from pathlib import Path
 
 from .build import write_submission
-from .cases import STUDENTS
+from .cases import BY_ID, STUDENTS
 from .harness import EXPECTED_PATH, grade_student, summary
 
 
-def compute() -> dict[str, dict]:
+def compute(only: tuple[str, ...] = ()) -> dict[str, dict]:
     results = {}
     for student in STUDENTS:
+        if only and student.id not in only:
+            continue
         outcome = grade_student(student)
         results[student.id] = summary(outcome)
         expectation = student.loses or "nothing"
@@ -48,13 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare only; write nothing")
     parser.add_argument("--write", type=Path, help="write the submissions here and stop")
+    parser.add_argument("--only", action="append", default=[], help="grade only this student")
     args = parser.parse_args(argv)
     if args.write:
         for student in STUDENTS:
             print(write_submission(student, args.write))
         return 0
-    text = render(compute())
+    unknown = sorted(set(args.only) - set(BY_ID))
+    if unknown:
+        parser.error(f"no such student: {', '.join(unknown)}")
     old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
+    kept = json.loads(old) if old and args.only else {}
+    text = render({**kept, **compute(tuple(args.only))})
     if text == old:
         print(f"{EXPECTED_PATH.name} is up to date")
         return 0
