@@ -6,6 +6,7 @@ training, notebooks):
     python -m tests.grader.students.regenerate              # every student
     python -m tests.grader.students.regenerate --check      # report differences, write nothing
     python -m tests.grader.students.regenerate --only ID    # regrade one student, keep the rest
+    python -m tests.grader.students.regenerate --code-only  # code objects only: no notebooks
     python -m tests.grader.students.regenerate --write DIR  # only write the submissions to DIR
 
 expected.json records, per student, the score, the points lost per check with the first line of
@@ -25,13 +26,13 @@ from .cases import BY_ID, STUDENTS
 from .harness import EXPECTED_PATH, grade_student, summary
 
 
-def compute(only: tuple[str, ...] = ()) -> dict[str, dict]:
+def compute(only: tuple[str, ...] = (), code_only: bool = False) -> dict[str, dict]:
     results = {}
     for student in STUDENTS:
         if only and student.id not in only:
             continue
-        outcome = grade_student(student)
-        results[student.id] = summary(outcome)
+        outcome = grade_student(student, code_only)
+        results[student.id] = summary(outcome, "code" if code_only else "full")
         expectation = student.loses or "nothing"
         print(
             f"{student.id:20s} {outcome.results.get('score')}/{outcome.results.get('max_score')}"
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare only; write nothing")
     parser.add_argument("--write", type=Path, help="write the submissions here and stop")
     parser.add_argument("--only", action="append", default=[], help="grade only this student")
+    parser.add_argument(
+        "--code-only", action="store_true", help="grade the code objects only (no notebooks)"
+    )
     args = parser.parse_args(argv)
     if args.write:
         for student in STUDENTS:
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such student: {', '.join(unknown)}")
     old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
     kept = json.loads(old) if old and args.only else {}
-    text = render({**kept, **compute(tuple(args.only))})
+    text = render({**kept, **compute(tuple(args.only), args.code_only)})
     if text == old:
         print(f"{EXPECTED_PATH.name} is up to date")
         return 0
