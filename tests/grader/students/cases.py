@@ -13,6 +13,8 @@ Expectations, per student:
 - ``loses`` set: the student has one bug, in that object; a fair grader takes points off that
   object's checks only, never off the checks of other objects that merely call it. With
   ``must_lose`` the bug breaks the documented contract, so the grader must also catch it.
+  ``max_lost`` caps what one bug may cost in all: the points of the checks that test the
+  behaviour the bug breaks, not every check that happens to pass through it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Student:
     note: str  # what the case shows about the grader
     loses: str | None = None  # the object holding the one bug; None: correct throughout
     must_lose: bool = False  # the bug breaks the documented contract: it must cost points
+    max_lost: float = 0.0  # the most points the student may lose in all
     answer_label: str = "**Your Answer:**"
     drive_folder: str = "cs231n/assignments/assignment2/"
     imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -130,6 +133,7 @@ STUDENTS: tuple[Student, ...] = (
         "one bug: the last layer's W is left out of the L2 term (loss and gradient); finding (c)",
         loses="fc_net.FullyConnectedNet",
         must_lose=True,
+        max_lost=3.0,  # the regularised initial loss (0.5) and loss-and-gradients (2.5) checks
         imports={"FullyConnectedNets": TQDM},
         answers={
             "fc-nets-q1": "adam best",
@@ -143,6 +147,7 @@ STUDENTS: tuple[Student, ...] = (
         "probabilities first, loss as -log(p + 1e-7) 'to avoid log(0)', otherwise vectorised",
         "one bug: log(p + 1e-7) in softmax_loss; finding (c): fc_net checks that use it",
         loses="layers.softmax_loss",
+        max_lost=2.5,  # softmax_loss's own two checks
         answer_label=BLUE,
         answers={
             "fc-nets-q1": "Adam > RMSProp > momentum > SGD in speed.",
@@ -155,6 +160,7 @@ STUDENTS: tuple[Student, ...] = (
         "one bug: running_mean/running_var kept as (1, D) with the right values; finding (c)",
         loses="layers.batchnorm_forward",
         must_lose=True,
+        max_lost=3.5,  # batchnorm_forward's own two checks
         imports={"FullyConnectedNets": TQDM, "ConvolutionalNetworks": IMAGEIO},
         answers={
             "batchnorm-q1": "batchnorm is robust to init scale",
