@@ -59,7 +59,7 @@ def test_bundle_holds_the_scripts_and_the_course(bundle):
         "nngrade/grader/cli.py",
         "nngrade/grader/checks/pytest.ini",
         "nngrade/grader/checks/hidden/check_reference.py",
-        "nngrade/grader/fixtures/layers.affine_forward.npz",
+        "nngrade/grader/course/fixtures/layers.affine_forward.npz",
         "nngrade/reference/layers.py",
         "nngrade/reference/im2col_cython.pyx",
     ):
