@@ -476,7 +476,7 @@ def test_solved_submission_earns_every_notebook_point(tmp_path, capsys):
         i.points for i in rubric.ITEMS if i.obj.startswith("notebook.")
     )
     with capsys.disabled():
-        for name in course_notebooks.NOTEBOOKS:
+        for name in course_notebooks.GRADED_NOTEBOOKS:
             seconds = results[f"notebook.{name} runs to the end"].duration
             print(f"\n{name}: graded in {seconds:.1f} s", end="")
         print(f"\nall notebook checks: {report.execution_time:.1f} s")
