@@ -1,4 +1,9 @@
-"""The ``nngrade`` command: a thin argparse layer over the library, one function per command."""
+"""The ``nngrade`` command: a thin argparse layer over the library, one function per command.
+
+The student release (``nngrade release``) ships this module with ``grader.edition.STUDENT`` set:
+there ``python -m grader`` offers only :data:`STUDENT_COMMANDS`, and a staff command answers in
+one line that it is for course staff, since the modules behind it were left out.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,29 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import __version__, paths
+from grader import __version__, edition, paths
 from grader.selection import add_selection_options
-from grader.tools import stubs
+
+#: What a student's repository can run.
+STUDENT_COMMANDS = ("check",)
+#: The course staff's commands, absent from the student release (tests keep this list exact).
+STAFF_COMMANDS = (
+    "assignment",
+    "calibrate",
+    "grade",
+    "solved",
+    "fixtures",
+    "notebooks",
+    "demo",
+    "grade-all",
+    "gradescope",
+    "release",
+)
 
 
 def _cmd_assignment(args: argparse.Namespace) -> int:
+    from grader.tools import stubs
+
     reference, assignment = paths.reference_dir(), paths.assignment_dir()
     try:
         if args.check:
@@ -103,14 +125,41 @@ def _cmd_solved(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nngrade",
-        description="Grade numpy deep-learning assignments against the course's reference.",
-    )
+def build_parser(student: bool | None = None) -> argparse.ArgumentParser:
+    """The ``nngrade`` parser: every command for the course staff, only ``check`` in the student
+    release (``student`` defaults to :data:`grader.edition.STUDENT`)."""
+    student = edition.STUDENT if student is None else student
+    if student:
+        parser = argparse.ArgumentParser(
+            prog="python -m grader",
+            description="Run the assignment's public checks on your code before you submit.",
+        )
+    else:
+        parser = argparse.ArgumentParser(
+            prog="nngrade",
+            description="Grade numpy deep-learning assignments against the course's reference.",
+        )
     parser.add_argument("--version", action="version", version=f"nngrade {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_check(sub)
+    if not student:
+        _add_staff_commands(sub)
+    return parser
 
+
+def _add_check(sub) -> None:
+    p = sub.add_parser(
+        "check",
+        help="run the public checks on your package before submitting",
+        description="Run the checks students may run themselves on PATH (default: the current "
+        "folder). Exits 1 when a check fails.",
+    )
+    p.add_argument("path", nargs="?", default=".", help="folder holding assignment/ or cs231n/")
+    add_selection_options(p)
+    p.set_defaults(func=_cmd_check)
+
+
+def _add_staff_commands(sub) -> None:
     p = sub.add_parser(
         "assignment",
         help="regenerate the student package assignment/ from reference/",
@@ -137,16 +186,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the reports")
     add_selection_options(p)
     p.set_defaults(func=_cmd_grade)
-
-    p = sub.add_parser(
-        "check",
-        help="run the public checks on your package before submitting",
-        description="Run the checks students may run themselves on PATH (default: the current "
-        "folder). Exits 1 when a check fails.",
-    )
-    p.add_argument("path", nargs="?", default=".", help="folder holding assignment/ or cs231n/")
-    add_selection_options(p)
-    p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser(
         "solved",
@@ -189,9 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     runner.register(sub)
     gradescope.register(sub)
     release.register(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if edition.STUDENT and argv and argv[0] in STAFF_COMMANDS:
+        print(
+            f"nngrade: `{argv[0]}` is for course staff only; here, "
+            "`python -m grader check` runs the public checks.",
+            file=sys.stderr,
+        )
+        return 2
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
