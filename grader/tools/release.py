@@ -10,60 +10,105 @@ The bundle is what a course puts in each student's repository::
     grader/                        the public part of the grader: `python -m grader check`
     .github/workflows/autograde.yml
 
-The grader goes in without its hidden side (:data:`EXCLUDED`): the hidden checks, the training
-tasks and the notebook grading (they hold the held-out data), calibration, and the command that
-writes a solved submission. Before anything is put
-in place, :func:`find_leaks` scans every text line of the bundle (notebook cells included) for
+The grader goes in as an explicit list (:data:`SHIPPED`): what ``python -m grader check`` and the
+autograde workflow's ``python -m grader.tools.ci`` import, the public checks and their golden
+fixtures, and nothing else; everything not listed (hidden checks, training, notebook grading,
+batch, Gradescope, calibration, the demo, this module) stays with the course staff. The release's
+``grader/edition.py`` says it is the student edition, so its CLI lists only ``check``.
+
+Before anything is put in place, :func:`find_leaks` scans every file of the bundle (decoded as
+text; JSON files and notebooks string by string) for
 
 - a line of a solution block in reference/ (or a line marked ``# SOLUTION``) that the student
-  package does not legitimately contain anyway, and
+  package does not legitimately contain anyway, found however it is written: re-indented, inside
+  a string or comment, with the other kind of quotes, split over lines by brackets, a backslash
+  or string concatenation (:mod:`grader.tools.leaks` reduces both sides to one form), and
 - a line that belongs to a hidden check file and to no shipped file of the grader's public side;
 
-one hit stops the command with the file and line, and nothing is written.
+one hit stops the command with the file and line, and nothing is written. Staff modules that must
+hold solution lines (the demo's edits) are exactly what :func:`staff_leaks` reports; none of them
+may be in :data:`SHIPPED`, which the test suite checks.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from grader import paths
 from grader.tools import stubs
+from grader.tools.leaks import hidden_lines, scan_files, secret_solution_lines, text_lines
 
 GRADER_DIR = Path(__file__).resolve().parent.parent
 HIDDEN_CHECKS = GRADER_DIR / "checks" / "hidden"
 TEMPLATES = GRADER_DIR / "templates"
 
-#: Parts of grader/ that never reach students (paths relative to grader/): the hidden checks,
-#: the training tasks and held-out data (training, notebook grading), their calibration, and
-#: the command that copies the reference into a solved submission.
-EXCLUDED = (
-    "checks/hidden/",
-    "checks/training.py",
-    "course/training.py",
-    "tools/calibration.py",
-    "tools/solved.py",
-    # notebook grading: the held-out images, the isolated kernel, scoring and its calibration
-    "notebooks/heldout.py",
-    "notebooks/scoring.py",
-    "notebooks/kernel.py",
-    "notebooks/execution.py",
-    "notebooks/feedback.py",
-    "notebooks/grading.py",
-    "notebooks/calibration.py",
+#: The grader's student side, listed file by file (paths relative to grader/; a folder ending in
+#: ``/`` ships its data files): ``python -m grader check`` (cli, grade, the check engine and the
+#: public checks, the course's rubric, scenarios and golden fixtures, the sandbox, the reports)
+#: and ``python -m grader.tools.ci`` (the autograde workflow). Whatever is not named here stays
+#: with the course staff; the test suite imports every listed module inside a built release.
+SHIPPED = (
+    "__init__.py",
+    "__main__.py",
+    "cli.py",
+    "grade.py",
+    "paths.py",
+    "selection.py",
+    "spec.py",
+    "checks/__init__.py",
+    "checks/assertions.py",
+    "checks/compare.py",
+    "checks/impl.py",
+    "checks/plugin.py",
+    "checks/pytest.ini",
+    "checks/scenario.py",
+    "checks/public/__init__.py",
+    "checks/public/check_expected.py",
+    "checks/public/check_gradients.py",
+    "checks/public/check_models.py",
+    "course/__init__.py",
+    "course/notebooks.py",
+    "course/rubric.py",
+    "course/scenarios/__init__.py",
+    "course/scenarios/layer_utils.py",
+    "course/scenarios/layers.py",
+    "course/scenarios/models.py",
+    "course/scenarios/optim.py",
+    "course/fixtures/",
+    "reports/__init__.py",
+    "reports/files.py",
+    "reports/gradescope.py",
+    "reports/junit.py",
+    "reports/markdown.py",
+    "reports/results.py",
+    "reports/terminal.py",
+    "sandbox/__init__.py",
+    "sandbox/_launcher.py",
+    "sandbox/errors.py",
+    "sandbox/launch.py",
+    "sandbox/protocol.py",
+    "sandbox/sandbox.py",
+    "sandbox/settings.py",
+    "sandbox/submission.py",
+    "sandbox/worker.py",
+    "tools/__init__.py",
+    "tools/ci.py",
+    "tools/fixtures.py",
 )
-SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
-SKIPPED_SUFFIXES = {".pyc", ".pyo", ".so", ".c", ".o"}
+#: Data files a shipped folder may hold (anything else in it, caches included, stays out).
+SHIPPED_DATA_SUFFIXES = (".npz",)
 
-HIDDEN_PLACEHOLDER = (
-    '"""The course\'s hidden checks run only when the course staff grade; none ship here."""\n'
-)
+#: The release's ``grader/edition.py`` (the course's own says ``STUDENT = False``).
+STUDENT_EDITION = '''"""The student release of the grader: it runs `python -m grader check`."""
+
+STUDENT = True
+'''
 
 REQUIREMENTS = """\
 # What the assignment, its notebooks and `python -m grader check` need.
@@ -106,7 +151,9 @@ jupyter lab
 ```
 
 Without CIFAR-10 the code runs on a small synthetic image dataset built into the package, so
-you can start straight away and download the real data later.
+you can start straight away and download the real data later. The fast convolution layers
+(`assignment/fast_layers.py`) warn once that their Cython kernels are not built and use numpy
+instead: the same results, only slower. Building them is optional; the warning says how.
 
 ## What to do
 
@@ -153,19 +200,20 @@ def project_root() -> Path:
     return paths.reference_dir().parent
 
 
-def _shipped(rel: str) -> bool:
-    parts = rel.split("/")
-    if SKIPPED_DIRS.intersection(parts) or Path(rel).suffix in SKIPPED_SUFFIXES:
-        return False
-    return not any(rel == e or (e.endswith("/") and rel.startswith(e)) for e in EXCLUDED)
-
-
 def grader_files(grader_dir: Path = GRADER_DIR) -> Iterator[tuple[Path, str]]:
-    """(file, path relative to grader/) for the grader's public side."""
-    for file in sorted(grader_dir.rglob("*")):
-        rel = file.relative_to(grader_dir).as_posix()
-        if file.is_file() and not file.is_symlink() and _shipped(rel):
-            yield file, rel
+    """(file, path relative to grader/) for each file of :data:`SHIPPED`; a listed file that
+    is missing raises, so the list cannot silently go stale."""
+    for entry in SHIPPED:
+        path = grader_dir / entry
+        if entry.endswith("/"):
+            files = sorted(p for p in path.iterdir() if p.suffix in SHIPPED_DATA_SUFFIXES)
+        elif path.is_file():
+            files = [path]
+        else:
+            raise FileNotFoundError(f"grader/{entry} is listed in SHIPPED but does not exist")
+        for file in files:
+            if file.is_file() and not file.is_symlink():
+                yield file, file.relative_to(grader_dir).as_posix()
 
 
 def _write(path: Path, data: str | bytes, executable: bool = False) -> None:
@@ -196,114 +244,43 @@ def write_bundle(target: Path, root: Path | None = None) -> list[Path]:
         put(notebook.name, notebook.read_bytes())
     for file, rel in grader_files(root / "grader"):
         put(f"grader/{rel}", file.read_bytes())
-    put("grader/checks/hidden/__init__.py", HIDDEN_PLACEHOLDER)
+    put("grader/edition.py", STUDENT_EDITION)
     put(".github/workflows/autograde.yml", (TEMPLATES / "autograde.yml").read_text())
     return written
 
 
-# ---------------------------------------------------------------------------------------------
-# The leak check
-# ---------------------------------------------------------------------------------------------
-
-#: Lines too plain to identify anything (they occur in any Python file).
-TRIVIAL = {"pass", "return", "else:", "try:", "finally:", "continue", "break", '"""', "'''"}
-
-
-def _significant(line: str) -> bool:
-    return line not in TRIVIAL and any(ch.isalnum() for ch in line)
-
-
-def solution_lines(reference: Path) -> dict[str, str]:
-    """Each stripped line of a solution block (or marked ``# SOLUTION``) -> where it is."""
-    found: dict[str, str] = {}
-    for path in stubs.source_files(reference):
-        if path.suffix != ".py":
-            continue
-        inside = False
-        rel = path.relative_to(reference.parent).as_posix()
-        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            line = raw.strip()
-            if line == stubs.BEGIN:
-                inside = True
-            elif line == stubs.END:
-                inside = False
-            elif inside and not line.startswith(stubs.STUB) and _significant(line):
-                found.setdefault(line, f"{rel}:{number}")
-            elif not inside and line.endswith(stubs.LINE_SUFFIX):
-                found.setdefault(line, f"{rel}:{number}")
-                code = line[: -len(stubs.LINE_SUFFIX)].strip()
-                if _significant(code):
-                    found.setdefault(code, f"{rel}:{number}")
-    return found
-
-
-def text_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, stripped text) of a file as a person would read it; notebooks cell by
-    cell (sources and text outputs), binary files not at all."""
-    if path.suffix == ".ipynb":
-        try:
-            nb = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        number = 0
-        for cell in nb.get("cells", []):
-            texts = [cell.get("source", "")]
-            for output in cell.get("outputs", []) or []:
-                texts.append(output.get("text", ""))
-                texts += [v for k, v in (output.get("data") or {}).items() if k.startswith("text")]
-            for text in texts:
-                text = "".join(text) if isinstance(text, list) else str(text)
-                for line in text.splitlines():
-                    number += 1
-                    yield number, line.strip()
-        return
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return
-    for number, line in enumerate(text.splitlines(), 1):
-        yield number, line.strip()
-
-
-def _lines_of(files: Iterable[Path]) -> set[str]:
-    return {line for f in files for _, line in text_lines(f)}
-
-
-def hidden_lines(hidden_dir: Path, public_files: Iterable[Path]) -> dict[str, str]:
-    """Each significant line of the hidden check files that no public grader file has."""
-    public = _lines_of(public_files)
-    found: dict[str, str] = {}
-    for path in sorted(hidden_dir.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        for number, line in text_lines(path):
-            if _significant(line) and line not in public:
-                found.setdefault(line, f"grader/checks/hidden/{path.name}:{number}")
-    return found
-
-
 def find_leaks(bundle: Path, root: Path | None = None) -> list[str]:
-    """Every line of ``bundle`` that comes from a solution or a hidden check, as
+    """Every place in ``bundle`` that holds a solution line or a hidden check's line, as
     ``bundle-file:line: text (from source:line)``; empty when the bundle is clean."""
     root = Path(root) if root is not None else project_root()
-    reference = root / "reference"
-    public_package = {
-        line.strip()
-        for text in stubs.build_assignment(reference).values()
-        for line in text.splitlines()
-    }
-    secrets = {k: v for k, v in solution_lines(reference).items() if k not in public_package}
+    files = [(p, p.relative_to(bundle).as_posix()) for p in sorted(bundle.rglob("*"))]
+    files = [(p, rel) for p, rel in files if p.is_file()]
+    leaks = [
+        f"{rel}: a file of the hidden side"
+        for _, rel in files
+        if rel.startswith("reference/") or "/checks/hidden/check_" in f"/{rel}"
+    ]
+    leaks += scan_files(files, secret_solution_lines(root / "reference"))
     public_grader = [f for f, _ in grader_files(root / "grader")]
-    secrets.update(hidden_lines(root / "grader" / "checks" / "hidden", public_grader))
-    leaks = []
-    for file in sorted(p for p in bundle.rglob("*") if p.is_file()):
-        rel = file.relative_to(bundle).as_posix()
-        if rel.startswith("reference/") or "/checks/hidden/check_" in f"/{rel}":
-            leaks.append(f"{rel}: a file of the hidden side")
+    hidden = hidden_lines(root / "grader" / "checks" / "hidden", public_grader)
+    for file, rel in files:
         for number, line in text_lines(file):
-            if line in secrets:
-                leaks.append(f"{rel}:{number}: {line}  (from {secrets[line]})")
+            if line in hidden:
+                leaks.append(f"{rel}:{number}: {line}  (from {hidden[line]})")
     return leaks
+
+
+def staff_leaks(root: Path | None = None) -> list[str]:
+    """The places in the course's own grader/ that hold a solution line (the demo's edits, say):
+    each such file must stay out of :data:`SHIPPED`."""
+    root = Path(root) if root is not None else project_root()
+    grader = root / "grader"
+    files = [
+        (p, p.relative_to(root).as_posix())
+        for p in sorted(grader.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".so")
+    ]
+    return scan_files(files, secret_solution_lines(root / "reference"))
 
 
 class LeakError(RuntimeError):
@@ -337,6 +314,12 @@ def build_release(target: Path, force: bool = False, root: Path | None = None) -
 
 
 def _cmd(args: argparse.Namespace) -> int:
+    if args.check:
+        leaks = find_leaks(Path(args.dir))
+        for leak in leaks:
+            print(leak)
+        print(f"{len(leaks)} leak(s) in {args.dir}", file=sys.stderr if leaks else sys.stdout)
+        return 1 if leaks else 0
     try:
         files = build_release(Path(args.dir), force=args.force)
     except (LeakError, FileExistsError, stubs.MarkerError) as exc:
@@ -353,11 +336,15 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="write the student bundle (package without solutions, notebooks, public checks)",
         description="Write DIR for students: assignment/ with the solutions cut, the notebooks, "
         "the public checks, a README, the data script and the autograde workflow. Refuses, "
-        "writing nothing, if any solution or hidden-check line would be in it.",
+        "writing nothing, if any solution or hidden-check line would be in it. With --check, "
+        "only scan an existing DIR (a student template repository, say) and list its leaks.",
     )
-    p.add_argument("dir", help="folder to write (absent or empty)")
+    p.add_argument("dir", help="folder to write (absent or empty), or to scan with --check")
     p.add_argument(
         "--force", action="store_true", help="replace DIR's contents (a .git folder is kept)"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="scan DIR for leaks, write nothing; exit 1 on any"
     )
     p.set_defaults(func=_cmd)
     return p
