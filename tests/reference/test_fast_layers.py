@@ -293,7 +293,9 @@ def test_fallback_warns_once_and_matches(monkeypatch):
             fl.max_pool_backward_fast(pooled, pcache)
     assert len(caught) == 1
     assert issubclass(caught[0].category, RuntimeWarning)
-    assert "pip install -e ." in str(caught[0].message)
+    message = str(caught[0].message)  # what works in a student's release: no setup.py there
+    assert f"cythonize -i {fl.__package__}/im2col_cython.pyx" in message
+    assert "pip install -e" not in message and "setup.py" not in message
     np.testing.assert_array_equal(out, want_out)
     for got, want in zip(grads, want_grads, strict=True):
         np.testing.assert_array_equal(got, want)
