@@ -70,7 +70,15 @@ def test_project_ci_runs_the_readme_tests_and_lint():
     assert "bash .ci/run" in _runs(data["jobs"]["test"])
     assert "ruff check" in _runs(data["jobs"]["lint"])
     smoke = _runs(data["jobs"]["smoke"])
-    for command in ("nngrade solved", "nngrade grade", "nngrade release", "nngrade gradescope"):
+    for command in (
+        "nngrade solved",
+        "nngrade grade",
+        "nngrade release",
+        "nngrade release --check",  # the release is scanned on every run
+        "python -m grader --help",  # and its grader runs on its own
+        "python -m grader check",
+        "nngrade gradescope",
+    ):
         assert command in smoke, command
 
 
