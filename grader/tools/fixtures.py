@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader import edition
 from grader.checks import scenario as scenarios
 from grader.checks.impl import ReferenceImpl
 
@@ -56,7 +57,9 @@ def write_fixtures(directory: Path = FIXTURE_DIR) -> list[Path]:
 def load_fixture(key: str, directory: Path = FIXTURE_DIR) -> dict[str, np.ndarray]:
     path = fixture_path(key, directory)
     if not path.exists():
-        raise FileNotFoundError(f"no golden fixture for {key}; run `nngrade fixtures`")
+        # The student release has no `nngrade fixtures` to point to (grader/cli.py).
+        fix = "" if edition.STUDENT else "; run `nngrade fixtures`"
+        raise FileNotFoundError(f"no golden fixture for {key} in {directory}{fix}")
     with np.load(path, allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
 

@@ -50,3 +50,13 @@ def test_an_unknown_command_in_the_release_lists_only_check(monkeypatch, capsys)
     err = capsys.readouterr().err
     assert "invalid choice" in err and "'check'" in err
     assert not any(f"'{c}'" in err for c in cli.STAFF_COMMANDS)
+
+
+def test_a_missing_fixture_in_the_release_names_no_staff_command(tmp_path, monkeypatch):
+    from grader.tools import fixtures
+
+    monkeypatch.setattr(edition, "STUDENT", True)
+    with pytest.raises(FileNotFoundError) as missing:
+        fixtures.load_fixture("layers.affine_forward", tmp_path)
+    assert "layers.affine_forward" in str(missing.value)
+    assert "nngrade" not in str(missing.value)
