@@ -19,7 +19,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from grader import reports
+from grader import edition, reports
 from grader.course import COURSE
 from grader.reports import gradescope, markdown
 
@@ -145,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", nargs="?", default=".", help="the student's repository")
     parser.add_argument("--out", default="nngrade-results", help="folder for the reports")
     args = parser.parse_args(argv)
+    if args.kind == "full" and edition.STUDENT:
+        parser.exit(2, "nngrade: `full` grading is for course staff only; here, `public` runs.\n")
     return run(args.kind, Path(args.path), Path(args.out))
 
 

@@ -404,6 +404,11 @@ def test_the_release_cli_lists_only_what_works_there(bundle, tmp_path):
         ]
     ci = _in_release(bundle, tmp_path, "-m", "grader.tools.ci", "--help")
     assert ci.returncode == 0 and "public" in ci.stdout, ci.stderr
+    full = _in_release(bundle, tmp_path, "-m", "grader.tools.ci", "full", str(tmp_path))
+    assert full.returncode == 2
+    assert full.stderr.strip().splitlines() == [
+        "nngrade: `full` grading is for course staff only; here, `public` runs."
+    ]
 
 
 def test_check_scans_an_existing_folder(bundle, tmp_path, capsys):
