@@ -40,11 +40,23 @@ class GradeSettings:
     public_only: bool = False  # only the checks students may run themselves
     objects: tuple[str, ...] = ()  # restrict to rubric objects starting with these prefixes
     call_timeout: float = 20.0  # seconds for one call into student code
+    # Seconds for all calls into student code during the checks, trainings included; the
+    # notebooks have their own limits (notebook_timeout each). See ``time_bound``.
+    time_budget: float = 1200.0
     training_timeout: float = 120.0  # seconds for one training run
     notebook_cell_timeout: float = 180.0  # seconds for one notebook cell
     notebook_timeout: float = 420.0  # seconds for a whole notebook
     memory_mb: int = 2048
     extra_limits: dict = field(default_factory=dict)
+
+    def time_bound(self, notebooks: int) -> float:
+        """The most seconds one grading spends running student code, for ``notebooks`` notebooks.
+
+        Calls stop at ``time_budget`` (a call running then is cut short), and each notebook
+        stops at ``notebook_timeout``; the grader's own work (the reference, comparisons,
+        starting workers) comes on top.
+        """
+        return self.time_budget + (0 if self.public_only else notebooks * self.notebook_timeout)
 
     def selects(self, item: rubric.Item) -> bool:
         if self.public_only and not item.public:
@@ -111,10 +123,18 @@ def grade_submission(
     try:
         with opener(submission, limits=_limits(settings), hide=hide) as box:
             report.notes.append(f"Isolation: {box.isolation}")
-            plugin = RubricPlugin(StudentImpl(box), settings, settings.selects, submission)
+            student = StudentImpl(box, budget=settings.time_budget)
+            plugin = RubricPlugin(student, settings, settings.selects, submission)
             _run_checks(plugin, settings)
             report.checks = plugin.results()
             report.notes += sorted(plugin.notes)
+            if student.budget_spent:
+                report.notes.append(
+                    f"Time: the {settings.time_budget:g} s allowed for all calls into your code "
+                    "ran out; the checks that could not finish say so."
+                )
+            for why in student.stopped.values():
+                report.notes.append(f"Time: {why}")
             if plugin.collection_errors:
                 report.notes.append("Grader errors (tell the course staff):")
                 report.notes += plugin.collection_errors
