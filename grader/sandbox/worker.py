@@ -143,8 +143,8 @@ class Worker:
             if worker.naive_call is not None:
                 raise RuntimeError(
                     f"{worker.naive_call} called {name}, which the course gives you: a naive "
-                    "implementation must compute its result with your own code, so the given "
-                    "modules (fast layers, im2col) are not available inside it"
+                    "implementation must compute its result with your own code, so the modules "
+                    "the course gives are not available inside it"
                 )
             return func(*args, **kwargs)
 
