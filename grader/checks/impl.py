@@ -216,8 +216,8 @@ class StudentImpl(Impl):
                 f"{key} was stopped: {count} of its calls took more than "
                 f"{SLOW_FRACTION * limit:g} s (half the {limit:g} s limit of one call) or hit "
                 f"the limit (the last one {seconds:.1f} s), so the grader no longer calls it and "
-                "it earns none of its points. Make it faster: the reference takes well under "
-                "a second on these inputs."
+                "it earns none of its points. Make it faster (look for sleeps, waits or work "
+                "repeated on every call)."
             )
 
     def _run(self, what, func, *args, module: str | None = None, key: str | None = None):
