@@ -40,23 +40,16 @@ class GradeSettings:
     public_only: bool = False  # only the checks students may run themselves
     objects: tuple[str, ...] = ()  # restrict to rubric objects starting with these prefixes
     call_timeout: float = 20.0  # seconds for one call into student code
-    # Seconds for all calls into student code during the checks, trainings included; the
-    # notebooks have their own limits (notebook_timeout each). See ``time_bound``.
+    # Seconds for all calls into student code during the checks, trainings included: a call
+    # running when it ends is cut short, later calls fail at once and say why. The notebooks have
+    # their own limits, so one full grading runs student code for at most
+    # time_budget + notebooks * notebook_timeout (1200 + 4 * 420 s for the numpy notebooks).
     time_budget: float = 1200.0
     training_timeout: float = 120.0  # seconds for one training run
     notebook_cell_timeout: float = 180.0  # seconds for one notebook cell
     notebook_timeout: float = 420.0  # seconds for a whole notebook
     memory_mb: int = 2048
     extra_limits: dict = field(default_factory=dict)
-
-    def time_bound(self, notebooks: int) -> float:
-        """The most seconds one grading spends running student code, for ``notebooks`` notebooks.
-
-        Calls stop at ``time_budget`` (a call running then is cut short), and each notebook
-        stops at ``notebook_timeout``; the grader's own work (the reference, comparisons,
-        starting workers) comes on top.
-        """
-        return self.time_budget + (0 if self.public_only else notebooks * self.notebook_timeout)
 
     def selects(self, item: rubric.Item) -> bool:
         if self.public_only and not item.public:
