@@ -40,6 +40,11 @@ class GradeSettings:
     public_only: bool = False  # only the checks students may run themselves
     objects: tuple[str, ...] = ()  # restrict to rubric objects starting with these prefixes
     call_timeout: float = 20.0  # seconds for one call into student code
+    # Seconds for all calls into student code during the checks, trainings included: a call
+    # running when it ends is cut short, later calls fail at once and say why. The notebooks have
+    # their own limits, so one full grading runs student code for at most
+    # time_budget + notebooks * notebook_timeout (1200 + 4 * 420 s for the numpy notebooks).
+    time_budget: float = 1200.0
     training_timeout: float = 120.0  # seconds for one training run
     notebook_cell_timeout: float = 180.0  # seconds for one notebook cell
     notebook_timeout: float = 420.0  # seconds for a whole notebook
@@ -111,10 +116,18 @@ def grade_submission(
     try:
         with opener(submission, limits=_limits(settings), hide=hide) as box:
             report.notes.append(f"Isolation: {box.isolation}")
-            plugin = RubricPlugin(StudentImpl(box), settings, settings.selects, submission)
+            student = StudentImpl(box, budget=settings.time_budget)
+            plugin = RubricPlugin(student, settings, settings.selects, submission)
             _run_checks(plugin, settings)
             report.checks = plugin.results()
             report.notes += sorted(plugin.notes)
+            if student.budget_spent:
+                report.notes.append(
+                    f"Time: the {settings.time_budget:g} s allowed for all calls into your code "
+                    "ran out; the checks that could not finish say so."
+                )
+            for why in student.stopped.values():
+                report.notes.append(f"Time: {why}")
             if plugin.collection_errors:
                 report.notes.append("Grader errors (tell the course staff):")
                 report.notes += plugin.collection_errors

@@ -49,6 +49,25 @@ def expect_outputs(
         )
 
 
+def degenerate_output(out: Any) -> str | None:
+    """Why ``out`` cannot stand for a working forward pass (``None`` when it can).
+
+    A forward whose every output is the same number (only zeros, say) has a numeric gradient of
+    zero, which a backward returning zeros matches: checking one against the other proves nothing.
+    """
+    values = np.asarray(out)
+    if values.dtype.kind not in "fiub" or values.size < 2:
+        return None
+    if not np.all(np.isfinite(values)):
+        return "returns values that are not finite"
+    first = values.flat[0]
+    if np.all(values == first):
+        if first == 0:
+            return "returns only zeros"
+        return f"returns the same number {float(first):g} everywhere"
+    return None
+
+
 def numeric_gradient(
     f: Callable[[np.ndarray], Any], x: np.ndarray, dout: np.ndarray, h: float = 1e-5
 ) -> np.ndarray:

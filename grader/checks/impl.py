@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import importlib
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -134,6 +135,14 @@ class ReferenceImpl(Impl):
     def __init__(self, package: str = "reference") -> None:
         self.package = package
 
+    def available(self) -> bool:
+        """Whether the reference package can be imported (not in a student's release)."""
+        try:
+            importlib.import_module(self.package)
+        except ImportError:
+            return False
+        return True
+
     def _resolve(self, name: str) -> Any:
         module, _, attr = name.rpartition(".")
         return getattr(importlib.import_module(f"{self.package}.{module}"), attr)
@@ -160,23 +169,58 @@ class ReferenceImpl(Impl):
         return copy.deepcopy(obj)
 
 
+SLOW_FRACTION = 0.5  # a call over this share of its time limit counts as a strike
+MAX_STRIKES = 3  # strikes (slow calls or limit hits) after which a function is no longer called
+
+
 class StudentImpl(Impl):
-    """The student's package inside a sandbox; every failure becomes a CheckFailure."""
+    """The student's package inside a sandbox; every failure becomes a CheckFailure.
+
+    Time is bounded twice. ``budget`` seconds (from construction) bound all calls together:
+    each call's limit is cut to what is left, and once it is spent every call fails at once.
+    And a function whose calls keep taking more than half their limit, or hitting it, is
+    remembered after ``MAX_STRIKES`` such calls and not called again: one slow call on a large
+    input is a strike, not a verdict; a function slow on every input is stopped.
+    """
 
     label = "your code"
 
-    def __init__(self, sandbox: Any) -> None:
+    def __init__(self, sandbox: Any, budget: float | None = None) -> None:
         self.sandbox = sandbox
         self.tripped: str | None = None
         # Modules whose import hung or killed the worker: importing them again would only do
         # the same, so later calls into them fail at once for the rest of the grading run.
         self.dead_modules: dict[str, str] = {}
+        self.budget = budget
+        self.deadline = None if budget is None else time.monotonic() + budget
+        self.budget_spent = False
+        self.strikes: dict[str, int] = {}
+        self.stopped: dict[str, str] = {}  # function -> why it is no longer called
 
     def reset_breaker(self) -> None:
         """Start a new check: forget that the previous one hung or crashed the worker."""
         self.tripped = None
 
-    def _run(self, what: str, func, *args, module: str | None = None):
+    def _budget_message(self, what: str) -> str:
+        return (
+            f"Calling {what} was not finished: the {self.budget:g} s this grading allows for "
+            "all calls into your code together ran out (the checks before it took that long), "
+            "so this check and the ones after it earn nothing. Look for the slow functions in "
+            "the checks above."
+        )
+
+    def _strike(self, key: str, limit: float, seconds: float) -> None:
+        self.strikes[key] = count = self.strikes.get(key, 0) + 1
+        if count >= MAX_STRIKES:
+            self.stopped[key] = (
+                f"{key} was stopped: {count} of its calls took more than "
+                f"{SLOW_FRACTION * limit:g} s (half the {limit:g} s limit of one call) or hit "
+                f"the limit (the last one {seconds:.1f} s), so the grader no longer calls it and "
+                "it earns none of its points. Make it faster (look for sleeps, waits or work "
+                "repeated on every call)."
+            )
+
+    def _run(self, what, func, *args, module: str | None = None, key: str | None = None):
         from grader import sandbox as sb
 
         if self.tripped:
@@ -185,11 +229,27 @@ class StudentImpl(Impl):
             raise CheckFailure(self.tripped)
         if module in self.dead_modules:
             raise CheckFailure(f"Calling {what} failed: {self.dead_modules[module]}")
+        if key in self.stopped:
+            raise CheckFailure(f"Calling {what} failed: {self.stopped[key]}")
+        limit = self.sandbox.call_limit
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        if left is not None and left <= 0:
+            self.budget_spent = True
+            raise CheckFailure(self._budget_message(what))
+        cut = left is not None and left < limit
+        started = time.monotonic()
         try:
-            return func(*args)
+            with self.sandbox.timeout(left if cut else limit):
+                result = func(*args)
         except sb.StudentError as exc:
             raise CheckFailure(student_error_message(what, exc), _location(exc)) from None
         except (sb.CallTimeout, sb.WorkerDied) as exc:
+            if cut and isinstance(exc, sb.CallTimeout):
+                self.budget_spent = True
+                self.tripped = self._budget_message(what)
+                raise CheckFailure(self.tripped) from None
+            if key and isinstance(exc, sb.CallTimeout):
+                self._strike(key, limit, time.monotonic() - started)
             self.tripped = f"Calling {what} failed: {exc}"
             importing = _IMPORT_DEATH.search(str(exc))
             if importing:
@@ -199,23 +259,30 @@ class StudentImpl(Impl):
             raise CheckFailure(self.tripped) from None
         except sb.SandboxError as exc:
             raise CheckFailure(f"Calling {what} failed: {exc}") from None
+        seconds = time.monotonic() - started
+        if key and seconds > SLOW_FRACTION * limit:
+            self._strike(key, limit, seconds)
+        return result
 
     def __call__(self, name, *args, returns=None, **kwargs):
         what = describe_call(name, args, kwargs)
         module = name.rpartition(".")[0].replace(".", "/") + ".py"
-        result = self._run(what, lambda: self.sandbox.call(name, *args, **kwargs), module=module)
+        result = self._run(
+            what, lambda: self.sandbox.call(name, *args, **kwargs), module=module, key=name
+        )
         return _check_returns(name, result, returns)
 
     def method(self, obj, name, *args, returns=None, timeout=None, **kwargs):
         what = describe_call(f"{getattr(obj, 'type_name', 'object')}.{name}", args, kwargs)
 
         def run():
-            if timeout is None:
-                return self.sandbox.call_method(obj, name, *args, **kwargs)
-            with self.sandbox.timeout(timeout):
-                return self.sandbox.call_method(obj, name, *args, **kwargs)
+            return self.sandbox.call_method(obj, name, *args, **kwargs)
 
-        return _check_returns(name, self._run(what, run), returns)
+        if timeout is None:  # only calls under the ordinary limit can be struck as slow
+            key = f"{getattr(obj, 'type_name', 'object')}.{name}"
+            return _check_returns(name, self._run(what, run, key=key), returns)
+        with self.sandbox.timeout(timeout):
+            return _check_returns(name, self._run(what, run), returns)
 
     def seed(self, seed):
         self._run(f"seeding numpy's random generator with {seed}", lambda: self.sandbox.seed(seed))

@@ -140,10 +140,31 @@ class RubricPlugin:
         """One result per selected rubric item, in the rubric's order."""
         return with_dependency_notes(self._results())
 
+    def _stopped_for(self, item: rubric.Item) -> str | None:
+        """Why the item's own function was stopped for slowness, if it was."""
+        stopped = getattr(self.student_impl, "stopped", None) or {}
+        cls = item.obj.rsplit(".", 1)[-1]
+        for key, why in stopped.items():
+            owner = key.rsplit(".", 1)[0]  # a method's class, as the worker names it
+            if item.obj == key or owner == cls or owner.endswith(f".{cls}"):
+                return why
+        return None
+
     def _results(self) -> list[CheckResult]:
         results = []
         for item in rubric.ITEMS:
             if not self.select(item):
+                continue
+            stopped = self._stopped_for(item)
+            if stopped:
+                # Checks it passed before it was stopped count for nothing: a function this slow
+                # on every input is not working code, however right its answers.
+                results.append(
+                    CheckResult(
+                        item.name, 0.0, item.points, "failed", stopped, item.visibility,
+                        (item.module,),
+                    )
+                )  # fmt: skip
                 continue
             records = self.outcomes.get(item.name, [])
             if not records:

@@ -304,6 +304,11 @@ class Sandbox:
         assert self._report is not None
         return self._report
 
+    @property
+    def call_limit(self) -> float:
+        """The per-call time limit in force now, in seconds."""
+        return self._timeout
+
     @contextlib.contextmanager
     def timeout(self, seconds: float) -> Iterator[None]:
         """Use another per-call time limit inside the block (e.g. for training runs)."""
@@ -614,6 +619,8 @@ class Sandbox:
             *("--req", str(req_r), "--resp", str(resp_w), "--pkg", self.package.name),
             *("--pkg-parent", "{pkg}", "--site", "{site}"),
             *("--max-depth", str(self.limits.max_depth), "--session", self.session),
+            *("--given", ",".join(self.settings.given_stems())),
+            *("--naive-suffix", self.settings.naive_suffix),
         ]
         spec = isolated_command(
             command,

@@ -60,6 +60,7 @@ class Settings:
     hide: extra paths the worker must not see (output dir, hidden data); the grader's package,
         ``reference`` and the course package are hidden too when ``hide_grader`` is set.
     site_packages: top-level packages the worker may import besides the standard library.
+    naive_suffix: functions named with it may not reach the given modules' functions.
     """
 
     namespaces: tuple[str, ...] = ("user", "mount", "pid", "net", "ipc", "uts")
@@ -84,6 +85,9 @@ class Settings:
     )
     given_modules: tuple[str, ...] = GIVEN_MODULES
     given_extensions: tuple[str, ...] = GIVEN_EXTENSIONS
+    # While a function whose name ends so runs, the given modules' functions raise: a "naive"
+    # implementation is the student's own, not a call to the fast versions the course gives.
+    naive_suffix: str = "_naive"
     package_names: tuple[str, ...] = PACKAGE_NAMES
     env: tuple[tuple[str, str], ...] = (
         ("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -100,3 +104,8 @@ class Settings:
     )
     kill_grace: float = 2.0
     simulate_refusal: bool = False
+
+    def given_stems(self) -> tuple[str, ...]:
+        """Module names (no suffix) of the given modules and extensions, for the worker."""
+        names = [n.split(".", 1)[0] for n in (*self.given_modules, *self.given_extensions)]
+        return tuple(dict.fromkeys(n for n in names if n))

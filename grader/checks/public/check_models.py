@@ -1,13 +1,15 @@
 """Model checks a student can run: parameter initialisation, output shapes, the initial loss.
 
 They hold no reference code: expected shapes come from the contract, and the expected initial
-loss is recomputed in the grader from the student's own initial parameters with plain numpy.
+loss is recomputed in the grader from the student's own initial parameters with plain numpy;
+degenerate weights (all zeros, one constant) earn nothing, since they give log(C) for any loss.
 """
 
 import numpy as np
 import pytest
 
 from grader.checks import compare
+from grader.checks.assertions import degenerate_output
 from grader.checks.impl import CheckFailure
 from grader.course.scenarios.models import CNN_CLASS, FC_CLASS, cnn_param_shapes, fc_param_shapes
 
@@ -103,6 +105,15 @@ def check_fc_initial_loss(student, reg):
         dtype=np.float64,
     )  # fmt: skip
     params = _params(student, model, fc_param_shapes({"D": D, "hidden": (20, 30), "C": C}), "model")
+    for name in ("W1", "W2", "W3"):
+        degenerate = degenerate_output(params[name])
+        if degenerate:
+            raise CheckFailure(
+                f"FullyConnectedNet([20, 30], input_dim=15, weight_scale=0.05): params[{name!r}] "
+                f"{degenerate.replace('returns', 'holds')}. With such weights every class gets the "
+                "same score and the loss is log(C) whatever loss() computes, so it proves "
+                "nothing: draw the weights as specified (see the initialisation check)."
+            )
     h = X
     for i in (1, 2):
         h = np.maximum(0, h @ params[f"W{i}"] + params[f"b{i}"])

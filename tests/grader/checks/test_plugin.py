@@ -1,5 +1,7 @@
 """The rubric plugin: feedback from exceptions only, partial credit, dependency notes."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from grader.checks.impl import CheckFailure
@@ -78,3 +80,13 @@ def test_dependency_notes_name_only_the_blocks_the_check_uses():
     assert "batchnorm" not in layernorm
     assert noted["fc_net.FullyConnectedNet with dropout matches the reference"] == "msg"
     assert noted["layers.layernorm_forward expected values"] == "msg"
+
+
+def test_a_function_stopped_for_slowness_earns_none_of_its_points():
+    items = [i for i in rubric.ITEMS if i.obj == "layers.relu_forward"]
+    plugin = _plugin({i.name: [Outcome(True)] for i in items}, lambda i: i in items)
+    plugin.student_impl = SimpleNamespace(stopped={"layers.relu_forward": "stopped: too slow"})
+    results = plugin.results()
+    assert results and all(r.score == 0 and r.output == "stopped: too slow" for r in results)
+    plugin.student_impl = SimpleNamespace(stopped={"layers.relu_backward": "stopped"})
+    assert all(r.score == r.max_score for r in plugin.results())

@@ -5,8 +5,8 @@ Each case (``cases.py``) is a submission a cheating student could hand in; it is
 capped object (``expected.json``). The checks a case keeps real code for must keep their points,
 so a grader that fails everything does not pass this suite either.
 
-Issue 9: today's grader lets most of these through, hence the non-strict xfail on the graded
-cases; remove it once the grader is fixed.
+Issue 9: the grader still lets the cases in ``STILL_OPEN`` through, hence their non-strict xfail;
+remove a case from it once the grader is fixed for it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,14 @@ from .harness import EXPECTED_PATH, build_submission, grade, graded_items, limit
 pytestmark = pytest.mark.slow
 
 NOT_FIXED = pytest.mark.xfail(strict=False, reason="issue 9: grader not yet fixed")
+# The cases issue 9 has not closed yet (the models and notebooks items); every other case must
+# stay within its cap.
+STILL_OPEN = {
+    "emptied_notebooks",
+    "label_recovering_models",
+    "memorising_models",
+    "zero_stubs_whole_submission",  # 0 outside the notebooks; their "runs to the end" pay 3
+}
 
 
 def _expected() -> dict:
@@ -48,7 +56,7 @@ def test_case_builds(case: Case, tmp_path: Path):
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(case, id=case.id, marks=[] if case.id == "handed_out_code" else NOT_FIXED)
+        pytest.param(case, id=case.id, marks=NOT_FIXED if case.id in STILL_OPEN else [])
         for case in CASES
     ],
 )
