@@ -21,7 +21,7 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from grader.notebooks import answers, build
+from grader.notebooks import answers, build, discovery
 from grader.notebooks.answers import _answers_with_all_ids
 from grader.notebooks.heldout import heldout_data
 from grader.notebooks.kernel import (
@@ -73,6 +73,10 @@ class NotebookRun:
     notebook: nbformat.NotebookNode | None = None  # as executed (grader's cells included)
     kernel_marker: str = ""  # in the kernel's command line, to find its processes
     workdir: str = ""  # the run's private directory (removed when it ends)
+    notes: list[str] = field(default_factory=list)  # what the grader changed or noticed
+    missing: list[str] = field(default_factory=list)  # first lines of absent course cells
+    course_cells: int = 0  # code cells of the course's notebook
+    answered_cells: set[str] = field(default_factory=set)  # ids whose answer cell was found
 
     @property
     def errors(self) -> list[CellRecord]:
@@ -83,8 +87,21 @@ class NotebookRun:
         return self.problem is None and self.stopped is None and not self.errors
 
     @property
+    def is_course_notebook(self) -> bool:
+        """Enough of the course's code cells are there (see discovery.missing_course_cells)."""
+        if not self.course_cells:
+            return True
+        kept = self.course_cells - len(self.missing)
+        return kept >= discovery.REQUIRED_COURSE_CELLS * self.course_cells
+
+    @property
     def unanswered(self) -> list[str]:
-        return [qid for qid, text in self.answers.items() if not text.strip()]
+        """Questions whose answer cell is there but empty (a deleted cell is not guessed at)."""
+        return [
+            qid
+            for qid, text in self.answers.items()
+            if qid in self.answered_cells and not text.strip()
+        ]
 
 
 def _first_line(source: str) -> str:
@@ -326,9 +343,14 @@ def run_notebook(
     The kernel's working directory is a private copy of ``package_path``'s parent folder with
     the notebook saved into it. With a ``target`` the model it names is scored afterwards.
     """
-    run = NotebookRun(
-        name, where=where, answers=_answers_with_all_ids(name, answers.extract_answers(nb))
-    )
+    found = answers.notebook_answers_of(name, nb)
+    run = NotebookRun(name, where=where, answers=_answers_with_all_ids(name, found))
+    run.answered_cells = set(found)
+    course = answers.course_notebook(name)
+    if course is not None:
+        run.missing, run.course_cells = discovery.missing_course_cells(nb, course)
+    run.notes.extend(discovery.neutralise_setup(nb))
+    run.notes.extend(options.data_note())
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="nngrade-nb-"))
     os.chmod(workdir, 0o711)  # an unprivileged kernel without a private root must traverse it
@@ -345,8 +367,9 @@ def run_notebook(
         marker = f"nngrade-kernel-{secrets.token_hex(6)}"
         run.kernel_marker, run.workdir = marker, str(workdir)
         kernel = IsolatedKernel(
-            kernel_dir, submission_dir, data_dir, options.limits, settings, hide, marker
-        )
+            kernel_dir, submission_dir, data_dir, options.limits, settings, hide, marker,
+            env=options.data_env(),
+        )  # fmt: skip
         run.notebook = nb
         execution = _NotebookExecution(run, nb, kernel, options, target)
         limit = options.start_timeout + options.notebook_timeout + options.scoring_timeout + 60

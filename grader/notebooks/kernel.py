@@ -34,7 +34,9 @@ from grader.sandbox.launch import (
 #: Where the kernel looks for CIFAR-10: nowhere, so the embedded synthetic dataset is used.
 MISSING_CIFAR10_DIR = "/nonexistent/cifar-10-batches-py"
 #: The top-level distributions the kernel may import (with all they require).
-KERNEL_DISTRIBUTIONS = ("ipykernel", "matplotlib", "numpy")
+#: The course's notebook environment: what the notebooks import, and the packages the course's
+#: students commonly add to them (progress bars, reading images), declared in pyproject.toml.
+KERNEL_DISTRIBUTIONS = ("ipykernel", "matplotlib", "numpy", "tqdm", "imageio")
 #: Distributions left out although required: the debugger is never used when grading.
 KERNEL_EXCLUDED = frozenset({"debugpy"})
 
@@ -133,8 +135,10 @@ class IsolatedKernel:
         settings: Settings,
         hide: list[Path],
         marker: str,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
+        self.extra_env = dict(env or {})
         self.submission_dir = submission_dir
         self.data_dir = data_dir
         self.limits = limits
@@ -195,6 +199,7 @@ class IsolatedKernel:
             MALLOC_ARENA_MAX="2",
             JPY_SESSION_NAME="",
         )
+        env.update(self.extra_env)
         if self.data_dir is not None:
             env["NNGRADE_CACHE"] = "{data}"
         command = [

@@ -33,6 +33,12 @@ MAX_ERROR_CHARS = 300
 #: Errors listed one by one in the feedback; the others are counted.
 LISTED_ERRORS = 3
 
+#: The most images of each split ``get_CIFAR10_data`` returns in a grader's kernel, whatever
+#: the notebook asks for (the course's notebooks ask for 49,000 training images; this project's
+#: for at most 6,000, which the cap leaves unchanged). Training cells then do bounded work, so
+#: a notebook's run does not depend on how busy the machine is. Passed as ``NNGRADE_MAX_*``.
+DATA_CAP = {"training": 6000, "validation": 1000, "test": 1000}
+
 #: Held-out images each model is scored on. The accuracy's standard error is at most
 #: sqrt(0.25 / 1000) = 0.016, and 0.0095 near chance.
 HELDOUT_IMAGES = 1000
@@ -48,7 +54,22 @@ class NotebookOptions:
     start_timeout: float = KERNEL_START_TIMEOUT
     output_limit: int = OUTPUT_LIMIT
     heldout_images: int = HELDOUT_IMAGES
+    data_cap: dict[str, int] = field(default_factory=lambda: dict(DATA_CAP))
     limits: Limits = field(default_factory=Limits)
+
+    def data_env(self) -> dict[str, str]:
+        """The kernel's variables that cap ``get_CIFAR10_data`` (read by the course's data module)."""
+        return {f"NNGRADE_MAX_{split.upper()}": str(n) for split, n in self.data_cap.items()}
+
+    def data_note(self) -> list[str]:
+        """The sentence that tells the student about the cap."""
+        if not self.data_cap:
+            return []
+        sizes = ", ".join(f"{n:,} {split}" for split, n in self.data_cap.items())
+        return [
+            f"While grading, get_CIFAR10_data returns at most {sizes} images, whatever sizes "
+            "the notebook asks for, so every training cell does a bounded amount of work."
+        ]
 
     @classmethod
     def from_grade_settings(cls, settings: Any) -> NotebookOptions:
