@@ -58,7 +58,7 @@ class NotebookOptions:
     limits: Limits = field(default_factory=Limits)
 
     def data_env(self) -> dict[str, str]:
-        """The kernel's variables that cap ``get_CIFAR10_data`` (read by the course's data module)."""
+        """The kernel variables capping ``get_CIFAR10_data`` (the data module reads them)."""
         return {f"NNGRADE_MAX_{split.upper()}": str(n) for split, n in self.data_cap.items()}
 
     def data_note(self) -> list[str]:
