@@ -104,6 +104,14 @@ class NotebookRun:
         ]
 
 
+#: Seconds between two looks at the kernel's CPU time while a cell runs.
+CPU_POLL_SECONDS = 0.25
+
+
+class _OutOfCpu(Exception):
+    """A cell used up its CPU time (the grader cancelled it)."""
+
+
 def _first_line(source: str) -> str:
     for line in source.splitlines():
         if line.strip():
@@ -160,7 +168,7 @@ class _NotebookExecution:
         client.output_budget = options.output_limit
         client.timeout_func = lambda cell: client.current_timeout
         started = time.monotonic()
-        deadline = started + options.notebook_timeout
+        deadline = started + options.notebook_timeout * options.wall_slack
         try:
             try:
                 await km.start_kernel()
@@ -194,31 +202,68 @@ class _NotebookExecution:
             f"\nKernel log (end):\n{tail}" if tail else ""
         )
 
+    async def _execute_within_cpu(
+        self, client: Any, cell: Any, index: int, count: int, cpu_limit: float
+    ) -> None:
+        """Run one cell; cancel it (raising _OutOfCpu) once the kernel used ``cpu_limit`` s of
+        CPU time on it. Wall time is bounded by nbclient's timeout only, as a safety net."""
+        start = self.kernel.cpu_seconds()
+        task = asyncio.ensure_future(client.async_execute_cell(cell, index, execution_count=count))
+        while not task.done():
+            await asyncio.wait({task}, timeout=CPU_POLL_SECONDS)
+            used = self.kernel.cpu_seconds()
+            if task.done() or start is None or used is None or used - start <= cpu_limit:
+                continue
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise _OutOfCpu
+        task.result()
+
     async def _run_cells(self, client: Any, deadline: float) -> None:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+        options = self.options
         code_cells = [(i, c) for i, c in enumerate(self.nb.cells) if _runs(c)]
+        first_cpu = self.kernel.cpu_seconds()
         for position, (index, cell) in enumerate(code_cells):
             record = CellRecord(index + 1, position + 1, _first_line(cell.source))
             remaining = deadline - time.monotonic()
+            now_cpu = self.kernel.cpu_seconds()
+            used = now_cpu - first_cpu if now_cpu is not None and first_cpu is not None else 0.0
+            cpu_left = options.notebook_timeout - used
             left = len(code_cells) - position
-            if remaining < 1:
+            if remaining < 1 or cpu_left < 1:
+                if cpu_left < 1:
+                    budget = f"{options.notebook_timeout:g} s of CPU time"
+                else:
+                    budget = f"{options.notebook_timeout * options.wall_slack:g} s on the clock"
                 self.run.stopped = (
-                    f"The notebook used up its {self.options.notebook_timeout:g} s in total "
-                    f"before {record.where()}; {left} code cell(s) did not run."
+                    f"The notebook used up its {budget} in total before {record.where()}; "
+                    f"{left} code cell(s) did not run."
                 )
                 self.run.not_run = left
                 return
-            client.current_timeout = max(1, int(min(self.options.cell_timeout, remaining)))
+            cpu_limit = min(options.cell_timeout, cpu_left)
+            slack = options.wall_slack if first_cpu is not None else 1.0  # no CPU clock: wall
+            client.current_timeout = max(1, int(min(options.cell_timeout * slack, remaining)))
             try:
-                await client.async_execute_cell(cell, index, execution_count=position + 1)
-            except CellTimeoutError:
+                await self._execute_within_cpu(client, cell, index, position + 1, cpu_limit)
+            except (CellTimeoutError, _OutOfCpu) as exc:
                 self.run.cells.append(record)
-                if remaining < self.options.cell_timeout:
-                    why = f"the notebook's total of {self.options.notebook_timeout:g} s ran out"
+                cpu, total = options.cell_timeout, options.notebook_timeout
+                if isinstance(exc, _OutOfCpu) and cpu_limit < cpu:
+                    why = f"the notebook's total of {total:g} s of CPU time ran out"
+                elif isinstance(exc, _OutOfCpu):
+                    why = f"it used more than {cpu:g} s of CPU time, the limit per cell"
                 else:
-                    why = f"it ran longer than {self.options.cell_timeout:g} s, the limit per cell"
+                    why = (
+                        f"it ran longer than {client.current_timeout:g} s on the clock (the "
+                        f"grader allows {options.wall_slack:g} times the {cpu:g} s of CPU time "
+                        "a cell may use)"
+                    )
                 record.error = "timed out"
+                self.kernel.kill()
                 self.run.stopped = (
                     f"{record.where()} was stopped because {why}; the kernel was shut down and "
                     f"the {left - 1} code cell(s) after it did not run."
@@ -372,7 +417,8 @@ def run_notebook(
         )  # fmt: skip
         run.notebook = nb
         execution = _NotebookExecution(run, nb, kernel, options, target)
-        limit = options.start_timeout + options.notebook_timeout + options.scoring_timeout + 60
+        limit = options.notebook_timeout * options.wall_slack
+        limit += options.start_timeout + options.scoring_timeout + 60
         if not _in_thread(execution.execute, limit, kernel.kill):
             run.stopped = "The grader lost track of the notebook's run and stopped it."
         if target is not None and run.score is None:

@@ -272,6 +272,33 @@ class IsolatedKernel:
         text, _ = describe_status(proc.exit_status, self.limits.cpu_seconds, proc.cpu_used)
         return text
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the kernel's processes have used so far (user + system, reaped children
+        included), read from /proc; None when it cannot be read. Unlike wall time it hardly
+        depends on what else the machine runs, so the notebook's budgets are counted in it."""
+        proc = self.process
+        root = (proc.init_pid or proc.target_pid) if proc is not None else None
+        if not root:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        total, todo, seen = 0, [int(root)], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children", "rb") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+            except (OSError, ValueError, IndexError):
+                if pid == root:
+                    return None
+        return total / tick
+
     def log_tail(self, chars: int = 1500) -> str:
         with contextlib.suppress(OSError):
             with open(self.log_path, "rb") as fh:

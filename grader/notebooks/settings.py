@@ -11,12 +11,17 @@ from grader.sandbox import Limits
 # Settings
 # ---------------------------------------------------------------------------------------------
 
-#: Seconds one cell may run. The longest cells of the course's notebooks train a model for
-#: well under a minute on a CI core; three minutes leaves room for a slow machine and for a
-#: student's own (slower but correct) code.
+#: Seconds of CPU time one cell may use (the kernel's processes together). The longest cells of
+#: the course's notebooks train a model for well under a minute on a CI core; three minutes
+#: leaves room for a student's own (slower but correct) code. Counted in CPU time, not on the
+#: clock, so a busy machine does not change the outcome (issue 17).
 CELL_TIMEOUT = 180.0
-#: Seconds the whole notebook may run, cells and kernel start-up together.
+#: Seconds of CPU time the whole notebook's cells may use.
 NOTEBOOK_TIMEOUT = 420.0
+#: How many times its CPU budget a cell (or notebook) may take on the clock before the grader
+#: gives up on it anyway: a safety net for a kernel that sleeps, or a machine many times
+#: oversubscribed.
+WALL_SLACK = 4.0
 #: Seconds the grader's scoring cell may run (a forward pass over the held-out images).
 SCORING_TIMEOUT = 120.0
 #: Seconds the kernel may take to start and answer its first request.
@@ -54,6 +59,7 @@ class NotebookOptions:
     start_timeout: float = KERNEL_START_TIMEOUT
     output_limit: int = OUTPUT_LIMIT
     heldout_images: int = HELDOUT_IMAGES
+    wall_slack: float = WALL_SLACK
     data_cap: dict[str, int] = field(default_factory=lambda: dict(DATA_CAP))
     limits: Limits = field(default_factory=Limits)
 

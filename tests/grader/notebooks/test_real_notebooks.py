@@ -189,3 +189,19 @@ def test_a_missing_package_is_reported_as_such():
     text = feedback.runs_to_the_end_feedback(run)
     assert "`seaborn` is not in the grader's notebook environment" in text
     assert "tqdm" in text and "imageio" in text
+
+
+# --- budgets in CPU time, not on the clock -----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_waiting_does_not_count_against_a_cells_budget(tmp_path):
+    from tests.grader.notebooks.test_grading import code, notebook_text, submission_with
+
+    text = notebook_text(code("import time\ntime.sleep(6)"), code("print('after')"))
+    root = submission_with(tmp_path, {"Dropout": text})
+    options = settings.NotebookOptions(cell_timeout=3, notebook_timeout=60)
+    with grading.SubmissionNotebooks(root, options) as runner:
+        run = runner.run("Dropout")
+    assert run.stopped is None and not run.errors, run.stopped
+    assert len(run.cells) == 2
