@@ -395,7 +395,8 @@ def run_notebook(
     if course is not None:
         run.missing, run.course_cells = discovery.missing_course_cells(nb, course)
     run.notes.extend(discovery.neutralise_setup(nb))
-    run.notes.extend(options.data_note())
+    code = "\n".join(str(c.get("source", "")) for c in nb.cells if c.get("cell_type") == "code")
+    run.notes.extend(options.data_note(code))
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="nngrade-nb-"))
     os.chmod(workdir, 0o711)  # an unprivileged kernel without a private root must traverse it

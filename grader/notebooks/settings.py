@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,9 +68,13 @@ class NotebookOptions:
         """The kernel variables capping ``get_CIFAR10_data`` (the data module reads them)."""
         return {f"NNGRADE_MAX_{split.upper()}": str(n) for split, n in self.data_cap.items()}
 
-    def data_note(self) -> list[str]:
-        """The sentence that tells the student about the cap."""
-        if not self.data_cap:
+    def data_note(self, sources: str = "") -> list[str]:
+        """The sentence that tells the student about the cap, when the notebook's code
+        (``sources``) asks ``get_CIFAR10_data`` for more than it or for its defaults."""
+        calls = re.findall(r"get_CIFAR10_data\(([^)]*)\)", sources)
+        cap = self.data_cap.get("training")
+        asked = [re.search(r"num_training\s*=\s*(\d+)", call) for call in calls]
+        if not cap or all(found and int(found[1]) <= cap for found in asked):
             return []
         sizes = ", ".join(f"{n:,} {split}" for split, n in self.data_cap.items())
         return [

@@ -75,7 +75,9 @@ def test_data_cap_bounds_what_get_cifar10_data_returns(monkeypatch, tmp_path):
     assert [len(data[k]) for k in ("X_train", "X_val", "X_test")] == [30, 5, 4]
     small = data_utils.get_CIFAR10_data(num_training=10, num_validation=2, num_test=1)
     assert [len(small[k]) for k in ("X_train", "X_val", "X_test")] == [10, 2, 1]
-    assert "30 training" in options.data_note()[0]
+    assert "30 training" in options.data_note("data = get_CIFAR10_data()")[0]
+    assert options.data_note("get_CIFAR10_data(num_training=20, num_test=9)") == []
+    assert options.data_note("get_CIFAR10_data(num_training=31)")
 
 
 def test_the_cap_leaves_the_projects_own_notebooks_unchanged():
