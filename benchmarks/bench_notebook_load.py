@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from grader.notebooks import grading
-from tests.grader.students.build import write_submission
-from tests.grader.students.cases import BY_ID
-from tests.grader.students.notebooks import NOTEBOOKS
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' student corpus
+
+from grader.notebooks import grading  # noqa: E402
+from tests.grader.students.build import write_submission  # noqa: E402
+from tests.grader.students.cases import BY_ID  # noqa: E402
+from tests.grader.students.notebooks import NOTEBOOKS  # noqa: E402
 
 
 def _hog() -> None:

@@ -340,6 +340,10 @@ class _NotebookExecution:
         score.images = len(labels)
 
 
+def _code_of(nb: Mapping) -> str:
+    return "\n".join(str(c.get("source", "")) for c in nb.get("cells", []) if _runs(c))
+
+
 def _runs(cell: Mapping) -> bool:
     return cell.get("cell_type") == "code" and bool(str(cell.get("source", "")).strip())
 
@@ -394,9 +398,9 @@ def run_notebook(
     course = answers.course_notebook(name)
     if course is not None:
         run.missing, run.course_cells = discovery.missing_course_cells(nb, course)
+        options = options.for_course_notebook(_code_of(course))
     run.notes.extend(discovery.neutralise_setup(nb))
-    code = "\n".join(str(c.get("source", "")) for c in nb.cells if c.get("cell_type") == "code")
-    run.notes.extend(options.data_note(code))
+    run.notes.extend(options.data_note(_code_of(nb)))
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="nngrade-nb-"))
     os.chmod(workdir, 0o711)  # an unprivileged kernel without a private root must traverse it

@@ -40,9 +40,10 @@ MAX_ERROR_CHARS = 300
 LISTED_ERRORS = 3
 
 #: The most images of each split ``get_CIFAR10_data`` returns in a grader's kernel, whatever
-#: the notebook asks for (the course's notebooks ask for 49,000 training images; this project's
-#: for at most 6,000, which the cap leaves unchanged). Training cells then do bounded work, so
-#: a notebook's run does not depend on how busy the machine is. Passed as ``NNGRADE_MAX_*``.
+#: the notebook asks for (the course's real notebooks ask for its defaults, 49,000 training
+#: images). Each notebook is capped lower still, at what the course's own notebook asks for
+#: (:meth:`NotebookOptions.for_course_notebook`). Training cells then do bounded work. Passed
+#: to the kernel as ``NNGRADE_MAX_*``.
 DATA_CAP = {"training": 6000, "validation": 1000, "test": 1000}
 
 #: Held-out images each model is scored on. The accuracy's standard error is at most
@@ -63,6 +64,18 @@ class NotebookOptions:
     wall_slack: float = WALL_SLACK
     data_cap: dict[str, int] = field(default_factory=lambda: dict(DATA_CAP))
     limits: Limits = field(default_factory=Limits)
+
+    def for_course_notebook(self, course_code: str) -> NotebookOptions:
+        """These options with the data capped at what the course's own notebook (its code,
+        ``course_code``) asks ``get_CIFAR10_data`` for: a real notebook's cells then train on
+        as much data as the course's, whatever sizes it passes (the course's run unchanged)."""
+        cap = dict(self.data_cap)
+        calls = re.findall(r"get_CIFAR10_data\(([^)]*)\)", course_code)
+        for split in cap:
+            sizes = [re.search(rf"num_{split}\s*=\s*(\d+)", call) for call in calls]
+            if calls and all(sizes):
+                cap[split] = min(cap[split], max(int(found[1]) for found in sizes if found))
+        return replace(self, data_cap=cap)
 
     def data_env(self) -> dict[str, str]:
         """The kernel variables capping ``get_CIFAR10_data`` (the data module reads them)."""

@@ -80,6 +80,15 @@ def test_data_cap_bounds_what_get_cifar10_data_returns(monkeypatch, tmp_path):
     assert options.data_note("get_CIFAR10_data(num_training=31)")
 
 
+def test_each_notebook_is_capped_at_what_the_courses_asks_for():
+    options = settings.NotebookOptions()
+    course = "get_CIFAR10_data(num_training=500, num_validation=50)\n"
+    course += "get_CIFAR10_data(num_training=700)"
+    capped = options.for_course_notebook(course).data_cap
+    assert capped == {"training": 700, "validation": settings.DATA_CAP["validation"], "test": 1000}
+    assert options.for_course_notebook("").data_cap == settings.DATA_CAP
+
+
 def test_the_cap_leaves_the_projects_own_notebooks_unchanged():
     import re
 
