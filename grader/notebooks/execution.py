@@ -1,6 +1,7 @@
 """Running one notebook: every code cell top to bottom in an isolated kernel, each cell's error
 recorded, stopping only at a time limit or a dead kernel; then the model scored in the same
-kernel.
+kernel. Over 400 lines because each cell's budgets (CPU time, the clock) and the ways a run
+ends are one state machine, best read in one place.
 """
 
 from __future__ import annotations

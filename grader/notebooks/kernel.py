@@ -1,6 +1,7 @@
 """The isolated kernel: an ipykernel started through the sandbox's launcher, with its own
 namespaces, private root, uid and limits, reached over unix sockets; and the jupyter_client
-manager and nbclient client that drive it.
+manager and nbclient client that drive it. Over 400 lines because the sandboxed process, what it
+may see, its CPU clock and the jupyter_client glue change together and are read together.
 """
 
 from __future__ import annotations

@@ -290,6 +290,7 @@ def test_scoring_cell_compiles_and_the_bootstrap_holds_no_placeholders():
 def test_kernel_sees_only_the_packages_a_notebook_needs():
     names = {path.name for path in kernel.kernel_site_entries()}
     assert {"numpy", "ipykernel", "IPython", "matplotlib", "zmq", "jupyter_client"} <= names
+    assert {"tqdm", "imageio"} <= names  # the course's declared notebook environment
     assert not names & {"grader", "reference", "assignment", "nbclient", "debugpy", "pytest"}
     assert all(REPO not in path.parents for path in kernel.kernel_site_entries())
 
