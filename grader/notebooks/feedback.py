@@ -4,6 +4,7 @@ unanswered questions, the model's accuracy against its threshold.
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 
 from grader.course import COURSE
@@ -67,11 +68,25 @@ def _missing_package(error: str | None) -> str:
     top = found["name"].split(".")[0]
     if top in ("cs231n", "assignment", "a2"):
         return ""
-    offered = ", ".join(KERNEL_DISTRIBUTIONS[1:])
+    offered = [name for name in KERNEL_DISTRIBUTIONS[1:] if _installed(name)]
+    if top in KERNEL_DISTRIBUTIONS:
+        return (
+            f" (`{top}` belongs to the course's notebook environment but is not installed "
+            "where the grader runs: a grader problem, tell the course staff)"
+        )
     return (
-        f" (`{top}` is not in the grader's notebook environment, which offers {offered} and "
-        "the standard library; remove that import or ask the course staff to add it)"
+        f" (`{top}` is not in the grader's notebook environment, which offers "
+        f"{', '.join(offered)} and the standard library; remove that import or ask the "
+        "course staff to add it)"
     )
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def passing_note(run: NotebookRun) -> str:
