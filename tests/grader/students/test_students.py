@@ -153,7 +153,7 @@ def test_code_checks_blame_only_the_buggy_object(student: Student):
     assert not wrong, f"{student.id}: code checks lost points:\n" + _describe(outcome, wrong)
 
 
-@pytest.mark.parametrize("student", _graded(CORRECT))
+@pytest.mark.parametrize("student", _graded(CORRECT, fixed=True))
 def test_real_notebooks_run(student: Student):
     outcome = grade_student(student)
     runs = {t["name"]: t for t in outcome.checks if t["name"].endswith("runs to the end")}
