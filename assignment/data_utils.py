@@ -161,6 +161,12 @@ def _finish(X_train, y_train, X_val, y_val, X_test, y_test, subtract_mean):
     }
 
 
+def _grading_cap(value, name):
+    """``value``, at most ``$NNGRADE_MAX_<NAME>`` when a grader set it (bounded notebook work)."""
+    cap = os.environ.get(f"NNGRADE_MAX_{name.upper()}", "")
+    return min(value, int(cap)) if cap.isdigit() else value
+
+
 def _resolve_cifar10_dir(cifar10_dir):
     if cifar10_dir is not None:
         return Path(cifar10_dir).expanduser()
@@ -180,11 +186,17 @@ def get_CIFAR10_data(
     first ``num_training``; test images are the first ``num_test`` of the test batch. Images are
     float64 (N, 3, 32, 32); with ``subtract_mean`` the mean training image is subtracted from all.
 
+    A grader may cap each split's size through ``$NNGRADE_MAX_TRAINING``, ``..._VALIDATION`` and
+    ``..._TEST``, so a notebook's training takes bounded work whatever sizes it asks for.
+
     When that directory does not exist, the synthetic dataset (``get_synthetic_data``) is
     returned instead, with one SyntheticDataWarning per process. A directory that exists but is
     incomplete or corrupt raises an error instead, since silently switching datasets would hide it.
     """
     _check_sizes(num_training, num_validation, num_test)
+    num_training = _grading_cap(num_training, "training")
+    num_validation = _grading_cap(num_validation, "validation")
+    num_test = _grading_cap(num_test, "test")
     root = _resolve_cifar10_dir(cifar10_dir)
     if not root.exists():
         _announce_synthetic(root)

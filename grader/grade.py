@@ -46,7 +46,7 @@ class GradeSettings:
     # time_budget + notebooks * notebook_timeout (1200 + 4 * 420 s for the numpy notebooks).
     time_budget: float = 1200.0
     training_timeout: float = 120.0  # seconds for one training run
-    notebook_cell_timeout: float = 180.0  # seconds for one notebook cell
+    notebook_cell_timeout: float = 180.0  # CPU seconds for one notebook cell (the clock allows 4x)
     notebook_timeout: float = 420.0  # seconds for a whole notebook
     memory_mb: int = 2048
     extra_limits: dict = field(default_factory=dict)

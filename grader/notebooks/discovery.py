@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import warnings
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -145,3 +147,115 @@ def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.pop("widgets", None)
     return nb
+
+
+# ---------------------------------------------------------------------------------------------
+# The course's setup lines, which only make sense on Colab
+# ---------------------------------------------------------------------------------------------
+
+#: Lines of the course's Colab setup cells, matched on the stripped line: mounting Drive, moving
+#: into the Drive folder, fetching CIFAR-10 and compiling the Cython extension. In the grader's
+#: kernel the package is already in the working directory, the data is the grader's and the
+#: extension is the course's, so each such line is replaced by ``pass`` (a cell stays valid).
+COLAB_SETUP_LINES = (
+    (
+        "mounting Google Drive",
+        re.compile(r"^(from\s+google\.colab\s+import\b|import\s+google\.colab\b)"),
+    ),
+    ("mounting Google Drive", re.compile(r"^drive\.mount\(")),
+    ("checking the Drive folder name", re.compile(r"^assert\s+FOLDERNAME\s+is\s+not\s+None\b")),
+    ("changing directory with %cd", re.compile(r"^%cd(\s|$)")),
+    ("downloading CIFAR-10", re.compile(r"^!\s*(bash\s+|sh\s+|\./)?get_datasets\.sh\b")),
+    ("building the Cython extension", re.compile(r"^!\s*python3?\s+setup\.py\s+build_ext\b")),
+)
+
+
+def neutralise_setup(nb: nbformat.NotebookNode) -> list[str]:
+    """Replace the course's Colab setup lines of ``nb`` by ``pass``; say what was skipped.
+
+    Only whole lines matching :data:`COLAB_SETUP_LINES` change, so a student's own code in the
+    same cell still runs. Returns one sentence per kind of line skipped, for the feedback.
+    """
+    skipped: dict[str, int] = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        lines = str(cell.get("source", "")).split("\n")
+        changed = False
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            for what, pattern in COLAB_SETUP_LINES:
+                if pattern.match(stripped):
+                    indent = line[: len(line) - len(line.lstrip())]
+                    lines[i] = f"{indent}pass  # nngrade: skipped ({what}): {stripped}"
+                    skipped[what] = skipped.get(what, 0) + 1
+                    changed = True
+                    break
+        if changed:
+            cell["source"] = "\n".join(lines)
+    if not skipped:
+        return []
+    kinds = ", ".join(skipped)
+    return [
+        f"The grader skipped the course's Colab setup lines ({kinds}): your package, the "
+        "data and the compiled extension are provided by the grader."
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Is it the course's notebook? (its given cells, by id or by a fingerprint of their code)
+# ---------------------------------------------------------------------------------------------
+
+#: Share of the course notebook's code cells a submission must keep (by id or by code) for
+#: "runs to the end" to count: the real notebooks drop or rewrite a few setup cells (the import
+#: cell, the data cell), an emptied or truncated notebook keeps far fewer.
+REQUIRED_COURSE_CELLS = 0.75
+#: Share of a course cell's lines a student's cell must hold to count as that cell: the given
+#: lines survive while the TODO parts are filled in.
+REQUIRED_CELL_LINES = 0.5
+#: Calls that mark the course notebook's setup cells (finding the package, loading the data):
+#: every edition writes those its own way (the course's real notebooks import ``cs231n`` and
+#: call ``get_CIFAR10_data()`` bare), so they are not part of the fingerprint.
+SETUP_CELL_CALLS = ("load_student_package(", "get_CIFAR10_data(")
+_PACKAGE_NAMES = re.compile(r"\b(a2|cs231n|assignment)\b")
+
+
+def _code_lines(source: str) -> set[str]:
+    """The significant lines of a code cell: comments, blank lines and spacing dropped, the
+    package's name made uniform (the course imports ``cs231n``, this project ``a2``)."""
+    lines = set()
+    for line in source.splitlines():
+        code = line.split("#", 1)[0] if not line.lstrip().startswith(("%", "!")) else line
+        code = _PACKAGE_NAMES.sub("PKG", re.sub(r"\s+", "", code))
+        if code and code not in ("pass", "else:", "try:", ")", "]", "}", "),", "],", "})"):
+            lines.add(code)
+    return lines
+
+
+def missing_course_cells(nb: Mapping, course: Mapping) -> tuple[list[str], int]:
+    """The first lines of the course notebook's code cells that ``nb`` lacks, and how many code
+    cells the course notebook has.
+
+    A course cell is present when a non-empty cell of ``nb`` has its id, or holds at least
+    :data:`REQUIRED_CELL_LINES` of its significant lines.
+    """
+    cells = [c for c in nb.get("cells", []) if isinstance(c, Mapping)]
+    # An id counts only on a cell with code in it (a student's own code in a TODO cell).
+    ids = {c.get("id") for c in cells if c.get("id") and _code_lines(str(c.get("source", "")))}
+    student = [_code_lines(str(c.get("source", ""))) for c in cells if c.get("cell_type") == "code"]
+    missing, total = [], 0
+    for cell in course.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = str(cell.get("source", ""))
+        lines = _code_lines(source)
+        if not lines or any(call in source for call in SETUP_CELL_CALLS):
+            continue
+        total += 1
+        if cell.get("id") in ids:
+            continue
+        if any(len(lines & mine) >= REQUIRED_CELL_LINES * len(lines) for mine in student):
+            continue
+        code = [ln.strip() for ln in source.splitlines() if ln.strip()]
+        missing.append(next((ln for ln in code if not ln.startswith("#")), code[0]))
+    return missing, total

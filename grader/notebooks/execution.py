@@ -1,6 +1,7 @@
 """Running one notebook: every code cell top to bottom in an isolated kernel, each cell's error
 recorded, stopping only at a time limit or a dead kernel; then the model scored in the same
-kernel.
+kernel. Over 400 lines because each cell's budgets (CPU time, the clock) and the ways a run
+ends are one state machine, best read in one place.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from grader.notebooks import answers, build
+from grader.notebooks import answers, build, discovery
 from grader.notebooks.answers import _answers_with_all_ids
 from grader.notebooks.heldout import heldout_data
 from grader.notebooks.kernel import (
@@ -73,6 +74,10 @@ class NotebookRun:
     notebook: nbformat.NotebookNode | None = None  # as executed (grader's cells included)
     kernel_marker: str = ""  # in the kernel's command line, to find its processes
     workdir: str = ""  # the run's private directory (removed when it ends)
+    notes: list[str] = field(default_factory=list)  # what the grader changed or noticed
+    missing: list[str] = field(default_factory=list)  # first lines of absent course cells
+    course_cells: int = 0  # code cells of the course's notebook
+    answered_cells: set[str] = field(default_factory=set)  # ids whose answer cell was found
 
     @property
     def errors(self) -> list[CellRecord]:
@@ -83,8 +88,29 @@ class NotebookRun:
         return self.problem is None and self.stopped is None and not self.errors
 
     @property
+    def is_course_notebook(self) -> bool:
+        """Enough of the course's code cells are there (see discovery.missing_course_cells)."""
+        if not self.course_cells:
+            return True
+        kept = self.course_cells - len(self.missing)
+        return kept >= discovery.REQUIRED_COURSE_CELLS * self.course_cells
+
+    @property
     def unanswered(self) -> list[str]:
-        return [qid for qid, text in self.answers.items() if not text.strip()]
+        """Questions whose answer cell is there but empty (a deleted cell is not guessed at)."""
+        return [
+            qid
+            for qid, text in self.answers.items()
+            if qid in self.answered_cells and not text.strip()
+        ]
+
+
+#: Seconds between two looks at the kernel's CPU time while a cell runs.
+CPU_POLL_SECONDS = 0.25
+
+
+class _OutOfCpu(Exception):
+    """A cell used up its CPU time (the grader cancelled it)."""
 
 
 def _first_line(source: str) -> str:
@@ -143,7 +169,7 @@ class _NotebookExecution:
         client.output_budget = options.output_limit
         client.timeout_func = lambda cell: client.current_timeout
         started = time.monotonic()
-        deadline = started + options.notebook_timeout
+        deadline = started + options.notebook_timeout * options.wall_slack
         try:
             try:
                 await km.start_kernel()
@@ -177,31 +203,68 @@ class _NotebookExecution:
             f"\nKernel log (end):\n{tail}" if tail else ""
         )
 
+    async def _execute_within_cpu(
+        self, client: Any, cell: Any, index: int, count: int, cpu_limit: float
+    ) -> None:
+        """Run one cell; cancel it (raising _OutOfCpu) once the kernel used ``cpu_limit`` s of
+        CPU time on it. Wall time is bounded by nbclient's timeout only, as a safety net."""
+        start = self.kernel.cpu_seconds()
+        task = asyncio.ensure_future(client.async_execute_cell(cell, index, execution_count=count))
+        while not task.done():
+            await asyncio.wait({task}, timeout=CPU_POLL_SECONDS)
+            used = self.kernel.cpu_seconds()
+            if task.done() or start is None or used is None or used - start <= cpu_limit:
+                continue
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise _OutOfCpu
+        task.result()
+
     async def _run_cells(self, client: Any, deadline: float) -> None:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+        options = self.options
         code_cells = [(i, c) for i, c in enumerate(self.nb.cells) if _runs(c)]
+        first_cpu = self.kernel.cpu_seconds()
         for position, (index, cell) in enumerate(code_cells):
             record = CellRecord(index + 1, position + 1, _first_line(cell.source))
             remaining = deadline - time.monotonic()
+            now_cpu = self.kernel.cpu_seconds()
+            used = now_cpu - first_cpu if now_cpu is not None and first_cpu is not None else 0.0
+            cpu_left = options.notebook_timeout - used
             left = len(code_cells) - position
-            if remaining < 1:
+            if remaining < 1 or cpu_left < 1:
+                if cpu_left < 1:
+                    budget = f"{options.notebook_timeout:g} s of CPU time"
+                else:
+                    budget = f"{options.notebook_timeout * options.wall_slack:g} s on the clock"
                 self.run.stopped = (
-                    f"The notebook used up its {self.options.notebook_timeout:g} s in total "
-                    f"before {record.where()}; {left} code cell(s) did not run."
+                    f"The notebook used up its {budget} in total before {record.where()}; "
+                    f"{left} code cell(s) did not run."
                 )
                 self.run.not_run = left
                 return
-            client.current_timeout = max(1, int(min(self.options.cell_timeout, remaining)))
+            cpu_limit = min(options.cell_timeout, cpu_left)
+            slack = options.wall_slack if first_cpu is not None else 1.0  # no CPU clock: wall
+            client.current_timeout = max(1, int(min(options.cell_timeout * slack, remaining)))
             try:
-                await client.async_execute_cell(cell, index, execution_count=position + 1)
-            except CellTimeoutError:
+                await self._execute_within_cpu(client, cell, index, position + 1, cpu_limit)
+            except (CellTimeoutError, _OutOfCpu) as exc:
                 self.run.cells.append(record)
-                if remaining < self.options.cell_timeout:
-                    why = f"the notebook's total of {self.options.notebook_timeout:g} s ran out"
+                cpu, total = options.cell_timeout, options.notebook_timeout
+                if isinstance(exc, _OutOfCpu) and cpu_limit < cpu:
+                    why = f"the notebook's total of {total:g} s of CPU time ran out"
+                elif isinstance(exc, _OutOfCpu):
+                    why = f"it used more than {cpu:g} s of CPU time, the limit per cell"
                 else:
-                    why = f"it ran longer than {self.options.cell_timeout:g} s, the limit per cell"
+                    why = (
+                        f"it ran longer than {client.current_timeout:g} s on the clock (the "
+                        f"grader allows {options.wall_slack:g} times the {cpu:g} s of CPU time "
+                        "a cell may use)"
+                    )
                 record.error = "timed out"
+                self.kernel.kill()
                 self.run.stopped = (
                     f"{record.where()} was stopped because {why}; the kernel was shut down and "
                     f"the {left - 1} code cell(s) after it did not run."
@@ -278,6 +341,10 @@ class _NotebookExecution:
         score.images = len(labels)
 
 
+def _code_of(nb: Mapping) -> str:
+    return "\n".join(str(c.get("source", "")) for c in nb.get("cells", []) if _runs(c))
+
+
 def _runs(cell: Mapping) -> bool:
     return cell.get("cell_type") == "code" and bool(str(cell.get("source", "")).strip())
 
@@ -326,9 +393,15 @@ def run_notebook(
     The kernel's working directory is a private copy of ``package_path``'s parent folder with
     the notebook saved into it. With a ``target`` the model it names is scored afterwards.
     """
-    run = NotebookRun(
-        name, where=where, answers=_answers_with_all_ids(name, answers.extract_answers(nb))
-    )
+    found = answers.notebook_answers_of(name, nb)
+    run = NotebookRun(name, where=where, answers=_answers_with_all_ids(name, found))
+    run.answered_cells = set(found)
+    course = answers.course_notebook(name)
+    if course is not None:
+        run.missing, run.course_cells = discovery.missing_course_cells(nb, course)
+        options = options.for_course_notebook(_code_of(course))
+    run.notes.extend(discovery.neutralise_setup(nb))
+    run.notes.extend(options.data_note(_code_of(nb)))
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="nngrade-nb-"))
     os.chmod(workdir, 0o711)  # an unprivileged kernel without a private root must traverse it
@@ -345,11 +418,13 @@ def run_notebook(
         marker = f"nngrade-kernel-{secrets.token_hex(6)}"
         run.kernel_marker, run.workdir = marker, str(workdir)
         kernel = IsolatedKernel(
-            kernel_dir, submission_dir, data_dir, options.limits, settings, hide, marker
-        )
+            kernel_dir, submission_dir, data_dir, options.limits, settings, hide, marker,
+            env=options.data_env(),
+        )  # fmt: skip
         run.notebook = nb
         execution = _NotebookExecution(run, nb, kernel, options, target)
-        limit = options.start_timeout + options.notebook_timeout + options.scoring_timeout + 60
+        limit = options.notebook_timeout * options.wall_slack
+        limit += options.start_timeout + options.scoring_timeout + 60
         if not _in_thread(execution.execute, limit, kernel.kill):
             run.stopped = "The grader lost track of the notebook's run and stopped it."
         if target is not None and run.score is None:

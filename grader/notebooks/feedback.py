@@ -4,9 +4,16 @@ unanswered questions, the model's accuracy against its threshold.
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
+
 from grader.course import COURSE
 from grader.notebooks.execution import NotebookRun
+from grader.notebooks.kernel import KERNEL_DISTRIBUTIONS
 from grader.notebooks.settings import LISTED_ERRORS
+
+#: A cell's error when an import found no such module.
+_NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '(?P<name>[\w.]+)'")
 
 # ---------------------------------------------------------------------------------------------
 # Feedback
@@ -18,6 +25,16 @@ def runs_to_the_end_feedback(run: NotebookRun) -> str | None:
     if run.problem:
         return run.problem
     lines = []
+    if not run.is_course_notebook:
+        shown = "; ".join(f"`{line[:60]}`" for line in run.missing[:LISTED_ERRORS])
+        more = len(run.missing) - LISTED_ERRORS
+        lines.append(
+            f"{run.where or run.name + '.ipynb'} lacks {len(run.missing)} of the course "
+            f"notebook's {run.course_cells} code cells ({shown}"
+            + (f"; and {more} more" if more > 0 else "")
+            + "), so running it does not count as running the course's notebook. Keep the "
+            "given cells and write your code in the cells marked TODO."
+        )
     errors = run.errors
     listed = [c for c in errors if c.error not in ("timed out", "the kernel died")]
     if listed:
@@ -26,16 +43,55 @@ def runs_to_the_end_feedback(run: NotebookRun) -> str | None:
             "when the grader ran the notebook from top to bottom in a fresh kernel:"
         )
         for cell in listed[:LISTED_ERRORS]:
-            lines.append(f"- {cell.where()}: {cell.error}")
+            lines.append(f"- {cell.where()}: {cell.error}{_missing_package(cell.error)}")
         if len(listed) > LISTED_ERRORS:
             lines.append(f"- ... and {len(listed) - LISTED_ERRORS} more.")
     if run.stopped:
         lines.append(run.stopped)
     if not lines:
         return None
-    lines.append(
-        "Check that the notebook runs with Kernel > Restart & Run All against your package."
+    if listed or run.stopped:
+        lines.append(
+            "Check that the notebook runs with Kernel > Restart & Run All against your package."
+        )
+    lines.extend(run.notes)
+    if run.unanswered:
+        lines.append(unanswered_reminder(run))
+    return "\n".join(lines)
+
+
+def _missing_package(error: str | None) -> str:
+    """A note when ``error`` is an import of a package the grader's kernel does not have."""
+    found = _NO_MODULE.match(error or "")
+    if not found:
+        return ""
+    top = found["name"].split(".")[0]
+    if top in ("cs231n", "assignment", "a2"):
+        return ""
+    offered = [name for name in KERNEL_DISTRIBUTIONS[1:] if _installed(name)]
+    if top in KERNEL_DISTRIBUTIONS:
+        return (
+            f" (`{top}` belongs to the course's notebook environment but is not installed "
+            "where the grader runs: a grader problem, tell the course staff)"
+        )
+    return (
+        f" (`{top}` is not in the grader's notebook environment, which offers "
+        f"{', '.join(offered)} and the standard library; remove that import or ask the "
+        "course staff to add it)"
     )
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def passing_note(run: NotebookRun) -> str:
+    """What a student reads about a notebook that ran to the end: the grader's notes."""
+    lines = list(run.notes)
     if run.unanswered:
         lines.append(unanswered_reminder(run))
     return "\n".join(lines)

@@ -35,7 +35,7 @@ from pathlib import Path
 from grader.notebooks import answers
 from grader.notebooks.answers import _answers_with_all_ids
 from grader.notebooks.discovery import NotebookProblem, find_notebook, parse_notebook, strip_outputs
-from grader.notebooks.execution import NotebookRun, run_notebook
+from grader.notebooks.execution import NotebookRun, _cell_error, _runs, run_notebook
 from grader.notebooks.heldout import _prepare_data_cache
 from grader.notebooks.scoring import MODEL_TARGETS, ModelScore
 from grader.notebooks.settings import NotebookOptions
@@ -121,7 +121,9 @@ class SubmissionNotebooks:
         target = MODEL_TARGETS.get(name)
         try:
             where, data = find_notebook(self.submission, name)
-            nb = strip_outputs(parse_notebook(data, where))
+            nb = parse_notebook(data, where)
+            saved = saved_errors(nb)
+            nb = strip_outputs(nb)
         except NotebookProblem as exc:
             run = NotebookRun(name, problem=str(exc), answers=_answers_with_all_ids(name, {}))
             if target is not None:
@@ -135,12 +137,44 @@ class SubmissionNotebooks:
                 where=where,
                 problem=f"Your package could not be prepared for the notebook: "
                 f"{self._package_problem}",
-                answers=_answers_with_all_ids(name, answers.extract_answers(nb)),
+                answers=_answers_with_all_ids(name, answers.notebook_answers_of(name, nb)),
             )
             if target is not None:
                 run.score = ModelScore(target, problem=f"{name}.ipynb could not be run")
             return run
-        return run_notebook(
+        run = run_notebook(
             name, nb, self._package, self.options, self.settings, self.hide,
             data_dir=self._data_dir, target=target, where=where,
         )  # fmt: skip
+        run.notes.extend(saved_run_note(saved, run))
+        return run
+
+
+def saved_errors(nb) -> dict[int, str] | None:
+    """Errors the handed-in file's saved run shows, by code cell number (from 1); None when the
+    file holds no run (never executed, or saved with its outputs cleared). Read before the
+    outputs are dropped, only to tell the student; nothing saved is ever scored."""
+    code = [c for c in nb.cells if _runs(c)]
+    if not any(c.get("execution_count") for c in code):
+        return None
+    return {i + 1: error for i, c in enumerate(code) if (error := _cell_error(c))}
+
+
+def saved_run_note(saved: dict[int, str] | None, run: NotebookRun) -> list[str]:
+    """One sentence when the student's saved run and the grader's disagree about errors."""
+    if saved is None or run.problem:
+        return []
+    graders = {c.number for c in run.errors}
+    if not saved and graders:
+        return [
+            "Your saved notebook shows no error, but the grader's run from a fresh kernel does "
+            "(see above): the saved run may depend on cells run out of order or on files "
+            "only your machine has."
+        ]
+    if saved and not graders and run.stopped is None:
+        first = min(saved)
+        return [
+            f"Your saved notebook shows {len(saved)} error(s) (the first in code cell {first}: "
+            f"{saved[first]}); the grader's run had none. Only the grader's run counts."
+        ]
+    return []

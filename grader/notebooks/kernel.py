@@ -1,6 +1,7 @@
 """The isolated kernel: an ipykernel started through the sandbox's launcher, with its own
 namespaces, private root, uid and limits, reached over unix sockets; and the jupyter_client
-manager and nbclient client that drive it.
+manager and nbclient client that drive it. Over 400 lines because the sandboxed process, what it
+may see, its CPU clock and the jupyter_client glue change together and are read together.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from grader.sandbox.launch import (
 #: Where the kernel looks for CIFAR-10: nowhere, so the embedded synthetic dataset is used.
 MISSING_CIFAR10_DIR = "/nonexistent/cifar-10-batches-py"
 #: The top-level distributions the kernel may import (with all they require).
-KERNEL_DISTRIBUTIONS = ("ipykernel", "matplotlib", "numpy")
+#: The course's notebook environment: what the notebooks import, and the packages the course's
+#: students commonly add to them (progress bars, reading images), declared in pyproject.toml.
+KERNEL_DISTRIBUTIONS = ("ipykernel", "matplotlib", "numpy", "tqdm", "imageio")
 #: Distributions left out although required: the debugger is never used when grading.
 KERNEL_EXCLUDED = frozenset({"debugpy"})
 
@@ -133,8 +136,10 @@ class IsolatedKernel:
         settings: Settings,
         hide: list[Path],
         marker: str,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
+        self.extra_env = dict(env or {})
         self.submission_dir = submission_dir
         self.data_dir = data_dir
         self.limits = limits
@@ -195,6 +200,7 @@ class IsolatedKernel:
             MALLOC_ARENA_MAX="2",
             JPY_SESSION_NAME="",
         )
+        env.update(self.extra_env)
         if self.data_dir is not None:
             env["NNGRADE_CACHE"] = "{data}"
         command = [
@@ -266,6 +272,33 @@ class IsolatedKernel:
             return f"could not be set up ({proc.failure})"
         text, _ = describe_status(proc.exit_status, self.limits.cpu_seconds, proc.cpu_used)
         return text
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the kernel's processes have used so far (user + system, reaped children
+        included), read from /proc; None when it cannot be read. Unlike wall time it hardly
+        depends on what else the machine runs, so the notebook's budgets are counted in it."""
+        proc = self.process
+        root = (proc.init_pid or proc.target_pid) if proc is not None else None
+        if not root:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        total, todo, seen = 0, [int(root)], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children", "rb") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+            except (OSError, ValueError, IndexError):
+                if pid == root:
+                    return None
+        return total / tick
 
     def log_tail(self, chars: int = 1500) -> str:
         with contextlib.suppress(OSError):

@@ -10,7 +10,7 @@ import pytest
 from grader.checks.impl import CheckFailure
 from grader.course import COURSE
 from grader.notebooks import grading, scoring, settings
-from grader.notebooks.feedback import model_feedback, runs_to_the_end_feedback, unanswered_reminder
+from grader.notebooks.feedback import model_feedback, passing_note, runs_to_the_end_feedback
 
 
 class _Runs:
@@ -67,8 +67,9 @@ def check_runs_to_the_end(notebook_runs, student, record_property, name):
     feedback = runs_to_the_end_feedback(run)
     if feedback:
         raise CheckFailure(feedback)
-    if run.unanswered:
-        record_property("note", unanswered_reminder(run))
+    note = passing_note(run)
+    if note:
+        record_property("note", note)
 
 
 @pytest.mark.parametrize("name", MODELS)
