@@ -35,8 +35,15 @@ CORRECT = [s for s in STUDENTS if s.is_correct]
 BUGGY = [s for s in STUDENTS if not s.is_correct]
 
 
-def _graded(students: list[Student]) -> list:
-    return [pytest.param(s, id=s.id, marks=[XFAIL, pytest.mark.slow]) for s in students]
+# Students whose code checks the grader already grades fairly: their code tests must pass.
+FAIR_CODE = {"rohan_reg_bug", "emma_softmax_eps", "ben_running_mean"}
+
+
+def _graded(students: list[Student], fixed: frozenset[str] | set[str] = frozenset()) -> list:
+    return [
+        pytest.param(s, id=s.id, marks=[pytest.mark.slow] + ([] if s.id in fixed else [XFAIL]))
+        for s in students
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +129,7 @@ def test_correct_student_gets_full_marks(student: Student):
     assert outcome.results["score"] == outcome.results["max_score"]
 
 
-@pytest.mark.parametrize("student", _graded(BUGGY))
+@pytest.mark.parametrize("student", _graded(BUGGY, FAIR_CODE))
 def test_single_bug_costs_only_its_object(student: Student):
     outcome = _outcome(student)
     lost = outcome.lost()
@@ -140,7 +147,7 @@ def test_single_bug_costs_only_its_object(student: Student):
     )
 
 
-@pytest.mark.parametrize("student", _graded(STUDENTS))
+@pytest.mark.parametrize("student", _graded(STUDENTS, FAIR_CODE))
 def test_code_checks_blame_only_the_buggy_object(student: Student):
     outcome = _outcome(student)
     wrong = [
