@@ -12,7 +12,10 @@ from typing import Any
 import numpy as np
 
 from grader.checks import compare
-from grader.checks.impl import CheckFailure
+from grader.checks.blocks import student_blocks
+from grader.checks.impl import CheckFailure, Impl
+from grader.checks.scenario import Scenario
+from grader.course import rubric
 
 LAST_KEYS = ("seed", "dtype")  # shown after the shapes and hyperparameters
 
@@ -33,19 +36,26 @@ def expect_outputs(
     atol: float | None = None,
     against: str = "the expected values",
     keep_dtype: tuple[str, ...] = (),
+    slack: dict[str, float] | None = None,
+    note: str = "",
 ) -> None:
     """Raise a CheckFailure listing every output of a scenario that disagrees.
 
     ``obj`` may be a scenario key with a ``+variant`` suffix; feedback names the object only.
-    ``keep_dtype`` outputs must have the input dtype ``params["dtype"]``.
+    ``keep_dtype`` outputs must have the input dtype ``params["dtype"]``; ``slack`` widens the
+    absolute tolerance of outputs (float32 rounding of the case); ``note`` ends the message.
+    Outputs whose shape another object is graded on (``rubric.SHAPE_GRADED_ELSEWHERE``) are
+    compared without their size-1 axes.
     """
+    name = obj.split("+", 1)[0]
     dtypes = {key: np.dtype(params["dtype"]) for key in keep_dtype if "dtype" in params}
-    messages = compare.check_outputs(got, expected, rtol=rtol, atol=atol, dtypes=dtypes)
+    squeeze = rubric.SHAPE_GRADED_ELSEWHERE.get(name, ())
+    messages = compare.check_outputs(got, expected, rtol, atol, dtypes, slack, squeeze)
     if messages:
         body = "\n".join(f"- {m}" for m in messages)
-        name = obj.split("+", 1)[0]
         raise CheckFailure(
             f"{name} does not match {against} on the input ({describe_params(params)}):\n{body}"
+            + (f"\n{note}" if note else "")
         )
 
 
@@ -66,6 +76,81 @@ def degenerate_output(out: Any) -> str | None:
             return "returns only zeros"
         return f"returns the same number {float(first):g} everywhere"
     return None
+
+
+def _float32_slack(case: Scenario, student: Impl, reference: Impl, params: dict, expected: dict):
+    """The rounding slack of a float32 case (compare.rounding_slack), or None for float64."""
+    if params.get("dtype") != "float32":
+        return None
+    wide = {**params, "dtype": "float64"}
+    reference64 = case.run(reference, wide)
+    try:
+        student64 = case.run(student, wide)
+    except CheckFailure:
+        student64 = None
+    if not isinstance(student64, dict):
+        student64 = None
+    return compare.rounding_slack(expected, reference64, student64)
+
+
+def _agrees_on_own_blocks(
+    case: Scenario, student: Impl, reference: Impl, params: dict, got: dict
+) -> bool | None:
+    """Whether the student's composite matches the reference's run on the student's blocks
+    (None: the student's blocks broke the reference's composite, so there is no verdict)."""
+    try:
+        with student_blocks(student, case.blocks):
+            mixed = case.run(reference, params)
+            slack = _float32_slack(case, student, reference, params, mixed)
+    except Exception:
+        return None
+    try:
+        expect_outputs(
+            case.obj, params, got, mixed, case.rtol, case.atol, keep_dtype=case.keep_dtype,
+            slack=slack,
+        )  # fmt: skip
+    except CheckFailure:
+        return False
+    return True
+
+
+def expect_matches_reference(
+    key: str, case: Scenario, student: Impl, reference: Impl, params: dict
+) -> None:
+    """Compare a scenario's run on the student's code with the reference's, fairly.
+
+    A float32 case that disagrees is compared again with the slack its own rounding explains
+    (compare.rounding_slack). A composite that still disagrees (``case.blocks``) is compared
+    with the reference's composite run on the student's own building blocks: if it agrees, the
+    difference is a block's, charged by that block's own checks, and the composite passes.
+    """
+    expected = case.run(reference, params)
+    got = case.run(student, params)
+    against = "the reference"
+    try:
+        expect_outputs(key, params, got, expected, case.rtol, case.atol, against, case.keep_dtype)
+        return
+    except CheckFailure as failure:
+        first = failure
+    slack = _float32_slack(case, student, reference, params, expected)
+    if slack is not None:
+        try:
+            expect_outputs(
+                key, params, got, expected, case.rtol, case.atol, against, case.keep_dtype, slack
+            )
+            return
+        except CheckFailure as failure:
+            first = failure
+    verdict = _agrees_on_own_blocks(case, student, reference, params, got) if case.blocks else None
+    if verdict:
+        return
+    if verdict is False:
+        name = key.split("+", 1)[0]
+        raise CheckFailure(
+            f"{first}\nThe reference's model run on your own layers and helpers disagrees "
+            f"with yours too, so the difference is in {name} itself, not in a layer it calls."
+        ) from None
+    raise first
 
 
 def numeric_gradient(

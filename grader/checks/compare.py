@@ -103,17 +103,27 @@ def check_array(
     rtol: float | None = None,
     atol: float | None = None,
     dtype: Any = None,
+    slack: float = 0.0,
+    squeeze: bool = False,
 ) -> str | None:
     """Compare one returned value with the expected array (or scalar) within tolerances.
 
     ``dtype``, when given, is the dtype the student's value must have (e.g. float32 kept).
+    ``slack`` widens the absolute tolerance by the rounding the case is known to carry (see
+    :func:`rounding_slack`). With ``squeeze`` a value whose shape differs from the expected one
+    only by axes of length 1 is compared as if it had the expected shape (its shape is graded
+    elsewhere).
     """
     expected_arr = np.asarray(expected)
+    if squeeze and isinstance(got, np.ndarray) and got.shape != expected_arr.shape:
+        if np.squeeze(got).shape == np.squeeze(expected_arr).shape:
+            got = got.reshape(expected_arr.shape)
     problem = _form_problem(name, got, expected_arr, dtype)
     if problem:
         return problem
     got_arr = np.asarray(got)
     rtol, atol = tolerances(got_arr.dtype, expected_arr.dtype, rtol, atol)
+    atol += slack
     g = got_arr.astype(np.float64)
     e = expected_arr.astype(np.float64)
     close = np.isclose(g, e, rtol=rtol, atol=atol)
@@ -149,18 +159,95 @@ def check_outputs(
     rtol: float | None = None,
     atol: float | None = None,
     dtypes: dict[str, Any] | None = None,
+    slack: dict[str, float] | None = None,
+    squeeze: tuple[str, ...] = (),
 ) -> list[str]:
     """Compare every named output; returns one message per output that disagrees.
 
-    ``dtypes`` maps output names to the dtype they must have (checked before the values).
+    ``dtypes`` maps output names to the dtype they must have (checked before the values);
+    ``slack`` maps output names to extra absolute tolerance; ``squeeze`` names the outputs whose
+    size-1 axes are not graded here.
     """
     messages = []
-    dtypes = dtypes or {}
+    dtypes, slack = dtypes or {}, slack or {}
     for key, value in expected.items():
         if key not in got:
             messages.append(f"{key} is missing from what your code returned.")
             continue
-        message = check_array(key, got[key], value, rtol=rtol, atol=atol, dtype=dtypes.get(key))
+        message = check_array(
+            key, got[key], value, rtol, atol, dtypes.get(key), slack.get(key, 0.0), key in squeeze
+        )
         if message:
             messages.append(message)
     return messages
+
+
+# A float32 result may be off from the reference by this many times the rounding the case is
+# estimated to carry before it counts as wrong.
+ROUNDING_MARGIN = 8.0
+# The most the slack may add, in default float32 tolerances of the case's largest output value:
+# a student's float64 deviation (allowed up to the float64 tolerance) cannot make a float32
+# comparison meaningless.
+SLACK_CAP = 32.0
+# Single over double precision: how much larger float32 rounding is than float64 rounding.
+EPS_RATIO = float(np.finfo(np.float32).eps / np.finfo(np.float64).eps)
+
+
+def _largest(value: Any) -> float:
+    """The largest finite magnitude in a value (0 for anything that is not numbers)."""
+    try:
+        arr = np.abs(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError):
+        return 0.0
+    arr = arr[np.isfinite(arr)]
+    return float(arr.max()) if arr.size else 0.0
+
+
+def _spread(a: Any, b: Any) -> float:
+    """The largest difference between two arrays of the same shape (0 when they cannot be
+    compared, so a malformed value never widens a tolerance)."""
+    try:
+        a_arr = np.asarray(a, dtype=np.float64)
+        b_arr = np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return 0.0
+    if a_arr.shape != b_arr.shape or a_arr.size == 0:
+        return 0.0
+    diff = np.abs(a_arr - b_arr)
+    return float(diff.max()) if np.isfinite(diff).all() else 0.0
+
+
+def rounding_slack(
+    reference32: dict[str, Any],
+    reference64: dict[str, Any],
+    student64: dict[str, Any] | None,
+) -> dict[str, float]:
+    """Extra absolute tolerance per output of a float32 case, from the case's own conditioning.
+
+    Rounding scales with the size of the terms that were summed, not with the result: a
+    batchnorm gradient at N=2 is a small difference of terms near 1, a layernorm gradient at D=1
+    is 0 made of terms of size 300. So the slack of an output is the largest of:
+
+    - the default relative tolerance applied to the case's largest output (all outputs of a
+      backward pass are sums of the same terms);
+    - ``ROUNDING_MARGIN`` times how far the reference's float32 answer is from its float64
+      answer on the same case (the conditioning of the case);
+    - ``ROUNDING_MARGIN`` times how far the student's float64 answer is from the reference's,
+      scaled from double to single precision (the student's own formula rounds differently).
+      This counts only when the student's float64 answer is right to float64 precision, so a
+      wrong formula never widens its own tolerance.
+
+    It is capped at ``SLACK_CAP`` default float32 tolerances of the case's largest output.
+    """
+    rtol, atol = TOLERANCES[np.dtype(np.float32)]
+    scale = max((_largest(value) for value in reference64.values()), default=0.0)
+    slack = {}
+    for key, expected in reference32.items():
+        estimate = _spread(expected, reference64.get(key))
+        if student64 is not None and key in student64 and key in reference64:
+            got = student64[key]
+            if check_array(key, got, reference64[key]) is None:
+                estimate = max(estimate, EPS_RATIO * _spread(got, reference64[key]))
+        wanted = max(ROUNDING_MARGIN * estimate, rtol * scale)
+        slack[key] = min(wanted, SLACK_CAP * (atol + rtol * scale))
+    return slack

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from grader.checks.impl import CheckFailure, ReferenceImpl, StudentImpl
-from grader.course import rubric
+from grader.course import COURSE, rubric
 from grader.reports.results import CheckResult
+from grader.sandbox.submission import detect_edition
 
 MAX_FEEDBACK_CHARS = 4000
 
@@ -71,6 +72,17 @@ class RubricPlugin:
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
     notes: set[str] = field(default_factory=set)  # submission-level lines checks reported
+    #: Items not graded for this submission's course edition, with the reason shown for them.
+    excused: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        package = getattr(getattr(self.student_impl, "sandbox", None), "package", None)
+        if package is not None and not self.excused:
+            edition = detect_edition(package, rubric.EDITIONS)
+            self.excused = excused_items(edition)
+            if edition is not None:
+                absent = ", ".join(edition.absent)
+                self.notes.add(f"Edition: graded as {edition.name} ({absent} not graded).")
 
     # --- fixtures the checks use -------------------------------------------------------------
 
@@ -101,6 +113,8 @@ class RubricPlugin:
             if marker is None or marker.args[0] not in rubric.BY_NAME:
                 name = marker.args[0] if marker else "(none)"
                 self.collection_errors.append(f"{item.nodeid}: unknown rubric item {name}")
+                drop.append(item)
+            elif marker.args[0] in self.excused:
                 drop.append(item)
             elif self.select(rubric.BY_NAME[marker.args[0]]):
                 keep.append(item)
@@ -155,6 +169,14 @@ class RubricPlugin:
         for item in rubric.ITEMS:
             if not self.select(item):
                 continue
+            if item.name in self.excused:
+                results.append(
+                    CheckResult(
+                        item.name, item.points, item.points, "passed", self.excused[item.name],
+                        item.visibility, (item.module,),
+                    )
+                )  # fmt: skip
+                continue
             stopped = self._stopped_for(item)
             if stopped:
                 # Checks it passed before it was stopped count for nothing: a function this slow
@@ -199,8 +221,28 @@ class RubricPlugin:
         return results
 
 
+def excused_items(edition: rubric.Edition | None) -> dict[str, str]:
+    """Rubric items an edition of the course never asked for, each with the line shown for it."""
+    if edition is None:
+        return {}
+    return {
+        item.name: (
+            f"Not graded: {item.obj.split('.', 1)[1]} is not part of the {edition.name} "
+            f"edition's {COURSE.module_file(item.obj.split('.', 1)[0])}, whose layout "
+            f"({edition.package}/) your submission has. Its points are given."
+        )
+        for item in rubric.ITEMS
+        if item.obj in edition.absent
+    }
+
+
 def with_dependency_notes(results: list[CheckResult]) -> list[CheckResult]:
-    """Name the failing building blocks under a failing composite check (fix those first)."""
+    """Name the failing building blocks under a failing check that runs them as they are.
+
+    Only checks listed in ``rubric.USES`` get a note: the models' comparisons with the reference
+    already rerun the reference's model on the student's own blocks, so when those fail the
+    model is what is wrong and no other object is blamed.
+    """
     failed = [r.name for r in results if r.status == "failed"]
     noted = []
     for result in results:

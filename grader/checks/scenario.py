@@ -30,6 +30,9 @@ class Scenario:
     rtol: float | None = None
     atol: float | None = None
     keep_dtype: tuple[str, ...] = ()  # outputs that must have the dtype of params["dtype"]
+    # Reference modules whose graded building blocks become the student's when a comparison is
+    # rerun to tell a wrong composite from a wrong block (grader/checks/blocks.py).
+    blocks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,14 @@ def scenario(
     rtol: float | None = None,
     atol: float | None = None,
     keep_dtype: tuple[str, ...] = (),
+    blocks: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Impl, Params], Outputs]], Callable[[Impl, Params], Outputs]]:
     """Register ``run`` as the scenario of ``obj``."""
 
     def register(run: Callable[[Impl, Params], Outputs]) -> Callable[[Impl, Params], Outputs]:
         if obj in REGISTRY:
             raise ValueError(f"two scenarios for {obj}")
-        REGISTRY[obj] = Scenario(obj, run, classic, strategy, rtol, atol, keep_dtype)
+        REGISTRY[obj] = Scenario(obj, run, classic, strategy, rtol, atol, keep_dtype, blocks)
         return run
 
     return register

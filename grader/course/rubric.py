@@ -99,7 +99,11 @@ ITEMS: tuple[Item, ...] = (
 BY_NAME: dict[str, Item] = {item.name: item for item in ITEMS}
 
 # What a composite check runs of the student's own code, by rubric-name prefix (the longest
-# matching prefix wins): when it fails, the feedback names the failing checks of these objects.
+# matching prefix wins). Only checks that cannot rule the building blocks out are listed: the
+# models' comparisons with the reference rerun the reference's model on the student's own blocks
+# (grader/checks/blocks.py), so when they fail the model itself is wrong and nothing else is
+# named. Training runs the student's blocks as they are, so a failing training check names the
+# failing checks of these objects.
 _FC_BASE = ("layers.affine_", "layers.relu_", "layers.softmax_loss", "layer_utils.affine_relu")
 _CNN_BASE = (*_FC_BASE, "layer_utils.conv_relu_pool")
 _BN = ("layers.batchnorm_forward", "layers.batchnorm_backward ")
@@ -107,16 +111,43 @@ USES: dict[str, tuple[str, ...]] = {
     "layer_utils.affine_relu": ("layers.affine_", "layers.relu_"),
     "layer_utils.conv_relu_pool": ("layers.relu_",),
     "layer_utils.conv_bn_relu": ("layers.relu_", "layers.spatial_batchnorm_"),
-    "fc_net.FullyConnectedNet": _FC_BASE,
-    "fc_net.FullyConnectedNet with batchnorm": (*_FC_BASE, *_BN),
-    "fc_net.FullyConnectedNet with layernorm": (*_FC_BASE, "layers.layernorm_"),
-    "fc_net.FullyConnectedNet with dropout": (*_FC_BASE, "layers.dropout_"),
     "fc_net.FullyConnectedNet overfits": (*_FC_BASE,),
     "fc_net.FullyConnectedNet trains": (*_FC_BASE, *_BN, "optim.adam"),
-    "cnn.ThreeLayerConvNet": _CNN_BASE,
     "cnn.ThreeLayerConvNet overfits": (*_CNN_BASE, "optim.adam"),
     "cnn.ThreeLayerConvNet trains": (*_CNN_BASE, "optim.adam"),
 }
+
+# The student modules a model's comparison with the reference takes from the student when it
+# reruns the reference's model on the student's own building blocks (see USES above).
+BLOCK_MODULES: tuple[str, ...] = ("layers", "layer_utils")
+
+# Outputs whose exact shape is graded on another object: a composite that returns what its
+# building block gave it is not charged again. spatial_batchnorm_forward hands back the running
+# averages batchnorm_forward wrote; their shape ((C,), not (1, C)) is batchnorm_forward's to get
+# right, so here they are compared with their size-1 axes dropped.
+SHAPE_GRADED_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "layers.spatial_batchnorm_forward": ("running_mean", "running_var"),
+}
+
+
+@dataclass(frozen=True)
+class Edition:
+    """An edition of the course whose package lacks some graded objects (never asked for).
+
+    A submission is in the edition when its package has the edition's folder name and none of
+    the ``absent`` objects is defined in the student's module; those objects are then not graded
+    and their points are given, so the edition's students are graded out of the same 100.
+    """
+
+    name: str
+    package: str
+    absent: tuple[str, ...]
+
+
+EDITIONS: tuple[Edition, ...] = (
+    # The 2021-23 cs231n edition's layers.py has no svm_loss: its students were never asked for it.
+    Edition("cs231n 2021-23", "cs231n", ("layers.svm_loss",)),
+)
 
 
 def uses(name: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ products are left out, and the course's given modules replace the student's copi
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import stat
@@ -194,3 +195,53 @@ def prepare_package(
     if root is not submission:
         shutil.rmtree(root, ignore_errors=True)
     return prepared
+
+
+MAX_PARSED_BYTES = 2 << 20  # a module larger than this is not read for its edition
+
+
+def defined_names(module: Path) -> set[str] | None:
+    """Top-level functions, classes and assigned names of a module, read without running it.
+
+    None when the file is missing, too large or not Python: the edition is then not decided from
+    it (the module's own checks report what is wrong with it).
+    """
+    try:
+        if not module.is_file() or module.stat().st_size > MAX_PARSED_BYTES:
+            return None
+        tree = ast.parse(module.read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name == "*" for alias in node.names):
+                return None  # a star import may define anything
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def detect_edition(package: PreparedPackage, editions: tuple) -> object | None:
+    """The course edition whose layout the package has (``rubric.Edition``), or None.
+
+    A package is in an edition when its folder has the edition's name and its modules define
+    none of the objects the edition lacks; a student who wrote them anyway is graded on them.
+    """
+    for edition in editions:
+        if package.name != edition.package:
+            continue
+        lacking = True
+        for obj in edition.absent:
+            module, _, name = obj.rpartition(".")
+            names = defined_names(package.path / COURSE.module_file(module))
+            if names is None or name in names:
+                lacking = False
+                break
+        if lacking:
+            return edition
+    return None

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from grader.checks import scenario as scenarios
-from grader.checks.assertions import expect_outputs
+from grader.checks.assertions import expect_matches_reference
 from grader.checks.impl import CheckFailure
 from grader.course import rubric
 
@@ -65,11 +65,7 @@ def check_matches_reference(student, reference, grading_settings, key):
         if stop_at and time.monotonic() > stop_at[0]:
             return
         try:
-            expected = case.run(reference, params)
-            got = case.run(student, params)
-            expect_outputs(
-                key, params, got, expected, case.rtol, case.atol, "the reference", case.keep_dtype
-            )
+            expect_matches_reference(key, case, student, reference, params)
         except CheckFailure as failure:
             failures[seen] = failure
             if not stop_at:

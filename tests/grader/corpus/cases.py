@@ -1020,5 +1020,32 @@ VARIANTS: tuple[Case, ...] = (
     ),
 )  # fmt: skip
 
+# --- the CNN beyond its defaults (issue 9 item 7): bugs only even filters or odd sides show ----
+
+CNN_SHAPE_BUGS: tuple[Case, ...] = (
+    bug(
+        "cnn_hidden_size_a_quarter_of_the_input", CNN_PY,
+        "pooled_dim = num_filters * H_pool * W_pool",
+        "pooled_dim = num_filters * H * W // 4",
+        CNN, (CNN,),
+        "sizes the hidden affine layer as a quarter of the input, right only when the conv keeps "
+        "the size and both sides are even",
+    ),
+    Case(
+        "cnn_padding_half_the_filter", (
+            Edit(CNN_PY, "pad = (filter_size - 1) // 2", "pad = filter_size // 2"),
+            Edit(
+                CNN_PY,
+                'conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}',
+                'conv_param = {"stride": 1, "pad": filter_size // 2}',
+            ),
+        ),
+        (CNN,), CNN,
+        "pads by filter_size // 2, the same as (filter_size - 1) // 2 for odd filters only",
+    ),
+)  # fmt: skip
+
+BUGS = BUGS + CNN_SHAPE_BUGS
+
 CASES: tuple[Case, ...] = BUGS + VARIANTS
 BY_ID: dict[str, Case] = {case.id: case for case in CASES}

@@ -149,3 +149,51 @@ def test_sandbox_reports_an_unusable_submission_before_starting(tmp_path, course
     archive = make_zip(tmp_path / "evil.zip", {"../x.py": ""})
     with pytest.raises(SubmissionError, match="leaves the archive"):
         Sandbox(archive, course_package=course)
+
+
+# --- editions ---------------------------------------------------------------------------------
+
+
+def _package(tmp_path: Path, name: str, layers: str):
+    from grader.sandbox.submission import PreparedPackage
+
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "layers.py").write_text(layers)
+    return PreparedPackage(name, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "layers", "edition"),
+    [
+        ("cs231n", "def affine_forward(x, w, b):\n    pass\n", "cs231n 2021-23"),
+        ("cs231n", "def svm_loss(x, y):\n    pass\n", None),  # wrote it anyway: graded on it
+        ("cs231n", "svm_loss = lambda x, y: None\n", None),
+        ("cs231n", "from .old import *\n", None),  # a star import may define it
+        ("cs231n", "def broken(:\n", None),  # not Python: undecided, graded as usual
+        ("assignment", "def affine_forward(x, w, b):\n    pass\n", None),  # not that layout
+    ],
+)
+def test_edition_is_the_layout_without_the_objects_it_lacks(tmp_path, name, layers, edition):
+    from grader.course import rubric
+    from grader.sandbox.submission import detect_edition
+
+    found = detect_edition(_package(tmp_path, name, layers), rubric.EDITIONS)
+    assert (found.name if found else None) == edition
+
+
+def test_an_edition_s_missing_objects_are_not_graded_and_keep_their_points(tmp_path):
+    from types import SimpleNamespace
+
+    from grader.checks.plugin import RubricPlugin
+    from grader.course import rubric
+
+    package = _package(tmp_path, "cs231n", "def affine_forward(x, w, b):\n    pass\n")
+    student = SimpleNamespace(sandbox=SimpleNamespace(package=package))
+    plugin = RubricPlugin(student_impl=student, settings=None)
+    svm = [item.name for item in rubric.ITEMS if item.obj == "layers.svm_loss"]
+    assert sorted(plugin.excused) == sorted(svm)
+    results = {r.name: r for r in plugin.results()}
+    for name in svm:
+        assert results[name].score == results[name].max_score
+        assert "2021-23" in results[name].output
+    assert any("Edition" in note for note in plugin.notes)
