@@ -28,6 +28,11 @@ def affine_relu(impl: Impl, p: Params):
     return {"out": out, "dx": dx, "dw": dw, "db": db}
 
 
+edges("layer_utils.affine_relu", affine_relu, {
+    "N_equals_D": {"N": 4, "D": 4, "M": 3, "seed": 1},
+    "one_row": {"N": 1, "D": 5, "M": 2, "seed": 2},
+})  # fmt: skip
+
 conv_util_params = st.fixed_dictionaries(
     {
         "N": st.integers(1, 3),
@@ -125,7 +130,7 @@ def conv_bn_relu(impl: Impl, p: Params):
         bn_param,
         returns=("out", "cache"),
     )
-    dout = rng.randn(*x.shape[:1], p["F"], *x.shape[2:])
+    dout = rng.randn(*_conv_out_shape(x, w, conv_param))
     dx, dw, db, dgamma, dbeta = impl(
         "layer_utils.conv_bn_relu_backward",
         dout,
@@ -155,3 +160,6 @@ def conv_bn_relu(impl: Impl, p: Params):
         "dbeta": dbeta,
         "out_test": out_test,
     }
+
+
+edges("layer_utils.conv_bn_relu", conv_bn_relu, CONV_UTIL_EDGES)

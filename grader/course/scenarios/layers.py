@@ -140,6 +140,13 @@ def relu_backward(impl: Impl, p: Params):
     return {"dx": impl("layers.relu_backward", dout, cache)}
 
 
+RELU_EDGES = {
+    "one_value": {"shape": (1,), "seed": 1, "dtype": F64},
+    "four_dimensional": {"shape": (2, 3, 2, 4), "seed": 2, "dtype": F64},
+}
+edges("layers.relu_forward", relu_forward, RELU_EDGES)
+edges("layers.relu_backward", relu_backward, RELU_EDGES)
+
 gradient(
     GradientCase(
         "layers.relu_backward",
@@ -450,6 +457,12 @@ def dropout_backward(impl: Impl, p: Params):
     _, cache = impl("layers.dropout_forward", x, param, returns=("out", "cache"))
     dout = _randn(np.random.RandomState(p["seed"] + 1), p["shape"], p["dtype"])
     return {"dx": impl("layers.dropout_backward", dout, cache)}
+
+
+edges("layers.dropout_backward", dropout_backward, {
+    "keep_all": {**DROPOUT_CLASSIC, "shape": (4, 5), "p": 1.0, "seed": 3},
+    "three_dimensional": {**DROPOUT_CLASSIC, "shape": (2, 3, 4), "p": 0.5, "seed": 4},
+})  # fmt: skip
 
 
 gradient(
