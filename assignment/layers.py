@@ -380,6 +380,9 @@ def conv_forward_naive(x, w, b, conv_param):
       - stride: number of pixels between adjacent receptive fields, horizontally and vertically
       - pad: number of zeros added on each side of the input, along H and W (not C)
 
+    You can assume that the filters tile the padded input exactly:
+    (H + 2 * pad - HH) % stride == 0 and (W + 2 * pad - WW) % stride == 0.
+
     Returns a tuple of:
     - out: output, of shape (N, F, H', W') where
       H' = 1 + (H + 2 * pad - HH) // stride
@@ -421,8 +424,9 @@ def max_pool_forward_naive(x, pool_param):
     """A naive implementation of the forward pass of a max-pooling layer.
 
     Each channel is pooled on its own over windows of pool_height x pool_width, placed every
-    `stride` pixels; no padding. Windows may overlap (stride smaller than the window) and may
-    leave the last rows or columns unused (when they do not tile the input).
+    `stride` pixels; no padding. Windows may overlap (stride smaller than the window) or skip
+    pixels (stride larger than the window). You can assume that they tile the input exactly:
+    (H - pool_height) % stride == 0 and (W - pool_width) % stride == 0.
 
     Inputs:
     - x: input data, of shape (N, C, H, W)
