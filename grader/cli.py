@@ -183,12 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection_options(p)
     p.set_defaults(func=_cmd_demo)
 
+    from grader import secret
     from grader.batch import runner
     from grader.tools import gradescope, release
 
     runner.register(sub)
     gradescope.register(sub)
     release.register(sub)
+    secret.register(sub)
     return parser
 
 

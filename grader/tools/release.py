@@ -49,6 +49,7 @@ EXCLUDED = (
     "course/training.py",
     "tools/calibration.py",
     "tools/solved.py",
+    "course/heldout.secret",  # the held-out seed (grader/secret.py)
     # notebook grading: the held-out images, the isolated kernel, scoring and its calibration
     "notebooks/heldout.py",
     "notebooks/scoring.py",
