@@ -181,14 +181,18 @@ def read_state(path: Path) -> tuple[str | None, dict[str, np.ndarray]]:
         if info.st_size == 0:
             raise ValueError("no model was saved")
         try:
-            with zipfile.ZipFile(fh) as archive:
-                members = archive.infolist()
-                if len(members) > MAX_STATE_ARRAYS or any(
-                    m.compress_type != zipfile.ZIP_STORED or m.file_size > MAX_STATE_BYTES
-                    for m in members
-                ):
-                    raise ValueError("the saved model is not a plain array file")
-                arrays = {}
+            archive = zipfile.ZipFile(fh)
+            members = archive.infolist()
+        except Exception as exc:  # not a zip: anything zipfile may raise
+            raise ValueError(f"the saved model could not be read ({type(exc).__name__})") from None
+        with archive:
+            if len(members) > MAX_STATE_ARRAYS or any(
+                m.compress_type != zipfile.ZIP_STORED or m.file_size > MAX_STATE_BYTES
+                for m in members
+            ):
+                raise ValueError("the saved model is not a plain array file")
+            arrays = {}
+            try:
                 for member in members:
                     if not member.filename.endswith(".npy"):
                         continue
@@ -196,10 +200,10 @@ def read_state(path: Path) -> tuple[str | None, dict[str, np.ndarray]]:
                         value = np.lib.format.read_array(data, allow_pickle=False)
                     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
                         arrays[member.filename[: -len(".npy")]] = value
-        except ValueError:
-            raise
-        except Exception as exc:  # a malformed file: anything zipfile or numpy may raise
-            raise ValueError(f"the saved model could not be read ({type(exc).__name__})") from None
+            except Exception as exc:  # a malformed member: anything numpy may raise
+                raise ValueError(
+                    f"the saved model could not be read ({type(exc).__name__})"
+                ) from None
     found = arrays.pop(FOUND_KEY, None)
     name = None
     if found is not None and found.dtype == np.uint8 and found.size <= 200:
