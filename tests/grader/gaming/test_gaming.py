@@ -25,6 +25,8 @@ from .harness import EXPECTED_PATH, build_submission, grade, graded_items, limit
 pytestmark = pytest.mark.slow
 
 NOT_FIXED = pytest.mark.xfail(strict=False, reason="issue 9: grader not yet fixed")
+#: Cases the grader holds to their caps (the rest are still marked NOT_FIXED).
+FIXED = {"handed_out_code", "memorising_models"}
 
 
 def _expected() -> dict:
@@ -47,10 +49,7 @@ def test_case_builds(case: Case, tmp_path: Path):
 
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(case, id=case.id, marks=[] if case.id == "handed_out_code" else NOT_FIXED)
-        for case in CASES
-    ],
+    [pytest.param(case, id=case.id, marks=[] if case.id in FIXED else NOT_FIXED) for case in CASES],
 )
 def test_case_scores_at_most_its_cap(case: Case, tmp_path: Path):
     caps = _expected()[case.id]
