@@ -222,12 +222,14 @@ def _add_staff_commands(sub) -> None:
     add_selection_options(p)
     p.set_defaults(func=_cmd_demo)
 
+    from grader import secret
     from grader.batch import runner
     from grader.tools import gradescope, release
 
     runner.register(sub)
     gradescope.register(sub)
     release.register(sub)
+    secret.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

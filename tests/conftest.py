@@ -1,6 +1,7 @@
 """Shared test settings: hypothesis runs derandomized so the suite gives the same verdict twice."""
 
 import os
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -13,3 +14,7 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("default")
+
+# The suite grades with a held-out secret of its own (grader/secret.py), so its figures repeat
+# on every checkout; subprocess gradings inherit it.
+os.environ.setdefault("NNGRADE_SECRET_FILE", str(Path(__file__).with_name("heldout-test.secret")))

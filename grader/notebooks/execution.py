@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import numpy as np
 
 from grader.notebooks import answers, build, discovery
 from grader.notebooks.answers import _answers_with_all_ids
@@ -31,7 +30,7 @@ from grader.notebooks.kernel import (
     _client_class,
     _make_kernel_manager,
 )
-from grader.notebooks.scoring import ModelScore, ModelTarget, read_scores, scoring_source
+from grader.notebooks.scoring import ModelScore, ModelTarget, export_source, score_state
 from grader.notebooks.settings import MAX_ERROR_CHARS, MAX_MESSAGE_BYTES, NotebookOptions
 from grader.sandbox import Settings
 from grader.sandbox.launch import (
@@ -298,24 +297,20 @@ class _NotebookExecution:
         target = self.target
         assert target is not None
         score = self.run.score = ModelScore(target)
-        images, _ = heldout_data(self.options.heldout_images)
         exchange = self.kernel.exchange
-        heldout_file, scores_file = exchange / "heldout.npy", exchange / "scores.npy"
-        np.save(heldout_file, images, allow_pickle=False)
-        os.chmod(heldout_file, 0o644)
-        fd = os.open(scores_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        state_file = exchange / "model.npz"
+        fd = os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         os.close(fd)
         if self.kernel.uid is not None:
-            os.chown(scores_file, self.kernel.uid, self.kernel.uid)
+            os.chown(state_file, self.kernel.uid, self.kernel.uid)
         inside = f"{SANDBOX_ROOT}/exchange"
         report = self.kernel.process.report if self.kernel.process else None
         if not (report or {}).get("private_root"):
             inside = str(exchange)
-        source = scoring_source(target, f"{inside}/heldout.npy", f"{inside}/scores.npy")
-        cell = nbformat.v4.new_code_cell(source)
+        cell = nbformat.v4.new_code_cell(export_source(target, f"{inside}/model.npz"))
         self.nb.cells.append(cell)
         client.current_timeout = max(1, int(self.options.scoring_timeout))
-        what = f"scoring `{target.variable}`"
+        what = f"saving `{target.variable}`"
         try:
             await client.async_execute_cell(cell, len(self.nb.cells) - 1)
         except CellTimeoutError:
@@ -331,14 +326,9 @@ class _NotebookExecution:
         if error:
             score.problem = f"{what} failed: {error}"
             return
-        try:
-            scores = read_scores(scores_file, len(images))
-        except ValueError as exc:
-            score.problem = str(exc)
-            return
-        _, labels = heldout_data(self.options.heldout_images)
-        score.accuracy = float(np.mean(np.argmax(scores, axis=1) == labels))
-        score.images = len(labels)
+        self.kernel.kill()  # the model is saved; nothing the kernel does may touch it now
+        images, labels = heldout_data(self.options.heldout_images)
+        score_state(score, state_file, images, labels)
 
 
 def _code_of(nb: Mapping) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.metadata
 import re
 
-from grader.course import COURSE
 from grader.notebooks.execution import NotebookRun
 from grader.notebooks.kernel import KERNEL_DISTRIBUTIONS
 from grader.notebooks.settings import LISTED_ERRORS
@@ -116,9 +115,10 @@ def model_feedback(run: NotebookRun) -> str | None:
     if score.accuracy >= target.threshold:
         return None
     return (
-        f"`{target.variable}` from {target.notebook}.ipynb reaches an accuracy of "
-        f"{score.accuracy:.3f} on {score.images} held-out images (after subtracting your "
-        f"`{COURSE.notebooks.MEAN_IMAGE_VARIABLE}`); it must reach {target.threshold:.2f} "
+        f"`{score.variable or target.variable}` from {target.notebook}.ipynb reaches an accuracy "
+        f"of {score.accuracy:.3f} on {score.images} held-out images (its trained parameters run "
+        "through the course's forward pass, after subtracting the mean training image); it must "
+        f"reach {target.threshold:.2f} "
         f"(the course's notebook reaches {target.reference_accuracy:.2f}). If your layer and "
         "model checks pass, look at the training settings in the notebook and at how your model "
         "behaves in test mode."

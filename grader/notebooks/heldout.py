@@ -1,5 +1,6 @@
-"""The held-out images the notebooks' models are scored on, from a seed students do not know, and
-the ready-made training images handed to the kernel. Labels never leave the grader.
+"""The held-out images the notebooks' models are scored on, from the course's secret seed; the
+mean training image the grader subtracts from them; and the ready-made training images handed
+to the kernel. Neither the held-out images nor their labels ever reach the kernel.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.checks.training import TRAIN_SEED, heldout_split
 from grader.course import COURSE
 from grader.notebooks.settings import HELDOUT_IMAGES
 
 NUM_CLASSES = 10
-#: The held-out images come from the embedded dataset's test split under the grader's secret
-#: seed (:func:`grader.checks.training.heldout_seed`), the same distribution the notebooks train on.
-HELDOUT_SPLIT = "test"
 #: Synthetic images handed to the kernel ready-made (per split), so each notebook does not
 #: generate them again; a notebook asking for more generates the rest itself.
 DATA_CACHE_SIZES = {"train": 6000, "val": 1000, "test": 1000}
@@ -29,30 +28,27 @@ DATA_CACHE_SIZES = {"train": 6000, "val": 1000, "test": 1000}
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=2)
-def _heldout(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    get_synthetic_data = COURSE.data.get_synthetic_data
-    sizes = {"num_training": 1, "num_validation": 1, "num_test": 1}
-    key = {"train": "num_training", "val": "num_validation", "test": "num_test"}[HELDOUT_SPLIT]
-    sizes[key] = n
-    data = get_synthetic_data(**sizes, subtract_mean=False, seed=seed)
-    X, y = data[f"X_{HELDOUT_SPLIT}"][:n], data[f"y_{HELDOUT_SPLIT}"][:n]
-    # Raw pixel values, as the notebooks' own images are before they subtract mean_image.
+def heldout_data(n: int = HELDOUT_IMAGES) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out images (N, 3, 32, 32) in the 0..255 range, and their labels (grader only):
+    the embedded dataset's test split under the course's secret seed, the distribution the
+    notebooks train on."""
+    X, y = heldout_split(n)
     return np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
 
 
-def heldout_data(n: int = HELDOUT_IMAGES) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out images (N, 3, 32, 32) in the 0..255 range, and their labels (grader only)."""
-    from grader.checks.training import heldout_seed
-
-    return _heldout(n, heldout_seed())
+@lru_cache(maxsize=1)
+def mean_image() -> np.ndarray:
+    """The mean training image ``get_CIFAR10_data()`` subtracts with its defaults (the embedded
+    dataset, seed 0, ``MEAN_IMAGE_TRAINING`` images), computed by the grader, never read from
+    the notebook."""
+    count = COURSE.notebooks.MEAN_IMAGE_TRAINING
+    data = COURSE.data.get_synthetic_data(count, 0, 0, subtract_mean=False, seed=TRAIN_SEED)
+    return data["X_train"].astype(np.float64).mean(axis=0)
 
 
 def _prepare_data_cache(target: Path) -> None:
     """Fill ``target`` with the course's cached synthetic training images (seed 0 only: the
     images every student has), for the kernel to read instead of generating them again."""
-    from grader.checks.training import TRAIN_SEED
-
     data_utils = COURSE.data
 
     target.mkdir(mode=0o755, exist_ok=True)

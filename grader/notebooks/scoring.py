@@ -1,20 +1,27 @@
-"""Scoring a notebook's model: the thresholds, the cell the grader appends to get the model's
-scores on held-out images, and reading those scores back.
+"""Scoring a notebook's model: the thresholds, the cell the grader appends to export the model's
+trained parameters, and scoring those parameters in the grader.
+
+The kernel never sees a held-out image: the appended cell saves the parameters of the model the
+notebook left (:data:`ModelTarget.variables`, first found) to a file; the grader reads them back
+(plain arrays only), loads them into the reference model of the same architecture and counts its
+accuracy on the held-out images, after subtracting a mean image it computes itself. Predictions
+the notebook's code would return play no part, so a lookup table earns nothing.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import stat
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from grader.checks.impl import CheckFailure
+from grader.checks.training import accuracy, reference_scores
 from grader.course import COURSE
-from grader.notebooks.heldout import NUM_CLASSES
 from grader.notebooks.settings import HELDOUT_IMAGES
 
 #: What guessing scores on the held-out images (ten classes drawn uniformly).
@@ -75,6 +82,10 @@ class ModelTarget:
     reference_accuracy: float
     #: Accuracy the student's model must reach: ``threshold_below(reference_accuracy)``.
     threshold: float
+    #: Names the model may be left under, first found first (``a.b``: attribute b of a).
+    variables: tuple[str, ...] = ()
+    #: Its architecture: the reference class its parameters are run through.
+    model_class: str = ""
 
 
 #: The models the course's notebooks leave, each with the threshold set below its reference.
@@ -85,9 +96,17 @@ MODEL_TARGETS: dict[str, ModelTarget] = {
         m.rubric_item,
         m.reference_accuracy,
         threshold_below(m.reference_accuracy),
+        tuple(COURSE.notebooks.MODEL_VARIABLES.get(m.notebook, (m.variable,))),
+        COURSE.notebooks.MODEL_CLASSES[m.notebook],
     )
     for m in COURSE.notebooks.MODELS
 }
+
+#: The most a saved model may weigh, and the most arrays it may hold.
+MAX_STATE_BYTES = 512 << 20
+MAX_STATE_ARRAYS = 4096
+#: The key of the saved file naming the variable the model was found under.
+FOUND_KEY = "nngrade.variable"
 
 
 @dataclass
@@ -98,58 +117,118 @@ class ModelScore:
     accuracy: float | None = None
     problem: str | None = None
     images: int = 0
+    variable: str | None = None  # the name the model was found under
 
 
-def scoring_source(target: ModelTarget, heldout: str, scores: str, batch: int = 200) -> str:
-    """The cell the grader appends: score ``target.variable`` on the held-out images."""
-    model, mean = target.variable, COURSE.notebooks.MEAN_IMAGE_VARIABLE
+def export_source(target: ModelTarget, state_file: str) -> str:
+    """The cell the grader appends: save the trained state of the first of ``target.variables``
+    the notebook left, as plain arrays, to ``state_file`` (no scores are computed here)."""
+    attrs = tuple(COURSE.training.STATE_ATTRIBUTES)
     return f"""\
-def _nngrade_score():
+def _nngrade_export():
     import numpy
     names = globals()
-    for name in ({model!r}, {mean!r}):
-        if name not in names:
-            raise NameError(f"{{name}} is not defined at the end of the notebook")
-    images = numpy.load({heldout!r}, allow_pickle=False).astype(numpy.float64)
-    images = images - numpy.asarray(names[{mean!r}])
-    model = names[{model!r}]
-    chunks = [numpy.asarray(model.loss(images[i:i + {batch}]))
-              for i in range(0, len(images), {batch})]
-    numpy.save({scores!r}, numpy.concatenate(chunks))
-_nngrade_score()
-del _nngrade_score
+    model = found = None
+    for path in {target.variables!r}:
+        head, *rest = path.split(".")
+        obj = names.get(head)
+        for part in rest:
+            obj = getattr(obj, part, None)
+        if obj is not None and isinstance(getattr(obj, "params", None), dict):
+            model, found = obj, path
+            break
+    if model is None:
+        raise NameError("none of {", ".join(target.variables)} holds a trained model (with "
+                        ".params) at the end of the notebook")
+    arrays = {{{FOUND_KEY!r}: numpy.frombuffer(found.encode(), dtype=numpy.uint8)}}
+    for attr in {attrs!r}:
+        value = getattr(model, attr, None)
+        if isinstance(value, dict):
+            entries = [(str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            entries = [(f"{{i}}.{{k}}", v) for i, d in enumerate(value) if isinstance(d, dict)
+                       for k, v in d.items()]
+        else:
+            entries = []
+        for key, item in entries:
+            if isinstance(item, (numpy.ndarray, numpy.generic, int, float)) and not isinstance(
+                item, bool
+            ):
+                item = numpy.asarray(item)
+                if item.dtype.kind in "fiu":
+                    arrays[f"{{attr}}.{{key}}"] = item
+    with open({state_file!r}, "wb") as fh:
+        numpy.savez(fh, **arrays)
+_nngrade_export()
+del _nngrade_export
 """
 
 
-def read_scores(path: Path, count: int) -> np.ndarray:
-    """The scores the kernel saved, checked; raises ValueError saying what is wrong."""
+def read_state(path: Path) -> tuple[str | None, dict[str, np.ndarray]]:
+    """The variable name and the arrays the kernel saved; raises ValueError saying what is wrong.
+
+    The file is an uncompressed ``.npz`` written by hostile code: it is size-checked as a whole
+    and per member before anything is read, and nothing is unpickled.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
-        raise ValueError(f"no scores were saved ({exc.strerror})") from None
+        raise ValueError(f"no model was saved ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
-        limit = count * NUM_CLASSES * 16 + 4096
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            raise ValueError("the saved scores are not a plain array of the expected size")
-        data = fh.read(limit + 1)
-    if not data:
-        raise ValueError("no scores were saved")
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_STATE_BYTES:
+            raise ValueError("the saved model is not a plain file of a sensible size")
+        if info.st_size == 0:
+            raise ValueError("no model was saved")
+        try:
+            archive = zipfile.ZipFile(fh)
+            members = archive.infolist()
+        except Exception as exc:  # not a zip: anything zipfile may raise
+            raise ValueError(f"the saved model could not be read ({type(exc).__name__})") from None
+        with archive:
+            if len(members) > MAX_STATE_ARRAYS or any(
+                m.compress_type != zipfile.ZIP_STORED or m.file_size > MAX_STATE_BYTES
+                for m in members
+            ):
+                raise ValueError("the saved model is not a plain array file")
+            arrays = {}
+            try:
+                for member in members:
+                    if not member.filename.endswith(".npy"):
+                        continue
+                    with archive.open(member) as data:
+                        value = np.lib.format.read_array(data, allow_pickle=False)
+                    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+                        arrays[member.filename[: -len(".npy")]] = value
+            except Exception as exc:  # a malformed member: anything numpy may raise
+                raise ValueError(
+                    f"the saved model could not be read ({type(exc).__name__})"
+                ) from None
+    found = arrays.pop(FOUND_KEY, None)
+    name = None
+    if found is not None and found.dtype == np.uint8 and found.size <= 200:
+        name = found.tobytes().decode("ascii", errors="replace")
+    return name, arrays
+
+
+def score_state(
+    score: ModelScore, state_file: Path, images: np.ndarray, labels: np.ndarray
+) -> None:
+    """Fill ``score`` from the saved model: its accuracy on ``images`` (raw pixels; the grader's
+    mean image is subtracted here), run through the reference of ``score.target.model_class``."""
+    from grader.notebooks.heldout import mean_image
+
     try:
-        scores = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as exc:  # a malformed file: anything np.load may raise
-        raise ValueError(f"the saved scores could not be read ({type(exc).__name__})") from None
-    if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fiu":
-        raise ValueError(
-            f"model.loss(X) returned {getattr(scores, 'dtype', type(scores).__name__)} values, "
-            "not numbers"
-        )
-    if scores.shape != (count, NUM_CLASSES):
-        raise ValueError(
-            f"model.loss(X) on {count} images returned scores of shape {scores.shape}, "
-            f"not ({count}, {NUM_CLASSES})"
-        )
-    scores = scores.astype(np.float64)
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("the model's scores contain NaN or inf (did its training diverge?)")
-    return scores
+        name, state = read_state(state_file)
+    except ValueError as exc:
+        score.problem = str(exc)
+        return
+    if name in score.target.variables:
+        score.variable = name
+    X = np.asarray(images, dtype=np.float64) - mean_image()
+    try:
+        score.accuracy = accuracy(reference_scores(score.target.model_class, state, X), labels)
+    except CheckFailure as exc:
+        score.problem = str(exc).rstrip(".")
+        return
+    score.images = len(labels)

@@ -9,7 +9,9 @@ the image, then for each submission runs ``/autograder/run_autograder``, which m
     run_autograder    grades /autograder/submission with `python -m grader grade`; when the
                       grader could not grade at all it still writes a results.json saying why
     nngrade/          the course's nngrade source: grader/ (checks, fixtures, sandbox),
-                      reference/, assignment/, notebooks/, pyproject.toml, setup.py
+                      reference/, assignment/, notebooks/, pyproject.toml, setup.py, and the
+                      course's held-out secret at grader/course/heldout.secret (made first
+                      when the course has none yet), so Gradescope grades with the same one
 
 ``run_autograder`` honours ``AUTOGRADER_ROOT`` (default /autograder) and ``NNGRADE_PYTHON``
 so the bundle can be exercised in a simulated tree; Gradescope sets neither.
@@ -24,7 +26,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from grader import paths
+from grader import paths, secret
 from grader.selection import add_selection_options, selection_args
 
 #: What of the project goes into the bundle: the installable course, nothing of its own tests.
@@ -40,6 +42,8 @@ BUNDLED_PATHS = (
 #: Never bundled: caches and build products (setup.sh builds the extension on the image).
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", "build"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo", ".so", ".c", ".o"}
+#: Where the bundled grader finds the secret (its default place); written from the course's.
+SECRET_NAME = f"nngrade/{secret.RELATIVE_PATH}"
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image.
@@ -123,6 +127,7 @@ def bundled_files(root: Path) -> Iterable[tuple[Path, str]]:
                     and not SKIPPED_DIRS.intersection(rel.parts)
                     and file.suffix not in SKIPPED_SUFFIXES
                     and not file.name.startswith(".")
+                    and f"nngrade/{rel.as_posix()}" != SECRET_NAME
                 ):
                     yield file, f"nngrade/{rel.as_posix()}"
 
@@ -142,16 +147,20 @@ def build_bundle(
     root: Path | None = None,
 ) -> Path:
     """Write the autograder zip to ``target``; ``only``/``examples`` are baked into the grading
-    command (an instructor may grade only part of the assignment on Gradescope)."""
+    command (an instructor may grade only part of the assignment on Gradescope). The course's
+    held-out secret goes in (created first if missing), so keep the bundle as private as the
+    grader itself."""
     root = Path(root) if root is not None else project_root()
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
+    held_out = secret.read_secret()
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         add_file(archive, "setup.sh", SETUP_SH, executable=True)
         add_file(archive, "run_autograder", run_autograder_script(only, examples), True)
         for file, name in bundled_files(root):
             add_file(archive, name, file.read_bytes(), os.access(file, os.X_OK))
+        add_file(archive, SECRET_NAME, held_out + "\n", executable=False)
     partial.replace(target)
     return target
 
@@ -162,6 +171,7 @@ def _cmd(args: argparse.Namespace) -> int:
         count = len(archive.namelist())
     print(f"wrote the Gradescope autograder bundle {path} ({count} files)")
     print("upload it under Configure Autograder > Zip file upload; the image builds with setup.sh")
+    print(f"it carries the held-out secret of {secret.secret_path()}: never hand the bundle out")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The student's models trained with the course's Solver must reach calibrated accuracies.
 
-The worker trains and returns scores; accuracies are counted here, against labels that never
+The worker trains; the grader reads the trained parameters, runs them through the reference
+forward pass of the same architecture and counts the accuracy here, against labels that never
 leave the grader for the held-out images.
 """
 
@@ -28,9 +29,10 @@ def check_training(student, grading_settings, name):
         )
         raise CheckFailure(
             f"{training.describe(task)}\n"
-            f"Accuracy on {where}: {acc:.3f}; it must reach {task.threshold:.2f} "
+            f"Accuracy on {where}, counted from the trained parameters in model.params (and the "
+            f"batchnorm running averages): {acc:.3f}; it must reach {task.threshold:.2f} "
             f"(the reference reaches {task.reference_accuracy:.2f}). "
             "If the loss and gradient checks of this model pass, look at how the model behaves "
-            "in train and test mode (dropout, batchnorm running averages) and at its "
-            "initialisation."
+            "in train and test mode (dropout, batchnorm running averages), at its "
+            "initialisation, and at whether training updates model.params."
         )

@@ -4,7 +4,6 @@ The tests marked slow start real kernels in the sandbox (a few seconds each); th
 the course's four notebooks through the whole grading pipeline.
 """
 
-import io
 import json
 import os
 import secrets
@@ -220,33 +219,84 @@ def test_notebook_answers_list_every_question(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-def _save(path, value):
-    buffer = io.BytesIO()
-    np.save(buffer, value, allow_pickle=True)
-    path.write_bytes(buffer.getvalue())
+def _export(tmp_path, target, **names):
+    """Run the grader's export cell over ``names`` as the notebook's globals; the saved file."""
+    path = tmp_path / "model.npz"
+    exec(scoring.export_source(target, str(path)), dict(names))  # noqa: S102 - our own cell
     return path
 
 
-def test_read_scores_accepts_only_a_finite_numeric_array_of_the_right_shape(tmp_path):
-    good = np.arange(40, dtype=np.float32).reshape(4, 10)
-    np.testing.assert_array_equal(scoring.read_scores(_save(tmp_path / "a.npy", good), 4), good)
-    cases = {
-        "shape": (np.zeros((4, 9)), r"shape \(4, 9\), not \(4, 10\)"),
-        "nan": (np.full((4, 10), np.nan), "NaN or inf"),
-        "object": (np.array([{"a": 1}] * 4, dtype=object), "could not be read"),
-        "strings": (np.array([["x"] * 10] * 4), "not numbers"),
-    }
-    for name, (value, message) in cases.items():
-        with pytest.raises(ValueError, match=message):
-            scoring.read_scores(_save(tmp_path / f"{name}.npy", value), 4)
-    with pytest.raises(ValueError, match="not a plain array of the expected size"):
-        scoring.read_scores(_save(tmp_path / "big.npy", np.zeros((400, 10))), 4)
-    (tmp_path / "link.npy").symlink_to(tmp_path / "a.npy")
-    with pytest.raises(ValueError, match="no scores were saved"):
-        scoring.read_scores(tmp_path / "link.npy", 4)
-    (tmp_path / "empty.npy").write_bytes(b"")
-    with pytest.raises(ValueError, match="no scores were saved"):
-        scoring.read_scores(tmp_path / "empty.npy", 4)
+def test_the_export_cell_saves_the_first_model_it_finds_and_nothing_else(tmp_path):
+    from grader.checks.impl import ReferenceImpl
+
+    target = scoring.MODEL_TARGETS["ConvolutionalNetworks"]
+    assert target.variables == ("one_epoch_model", "model", "solver.model")
+    np.random.seed(0)
+    cnn = ReferenceImpl()(target.model_class, num_filters=2, filter_size=3, hidden_dim=4)
+
+    class Solver:
+        model = cnn
+
+    name, state = scoring.read_state(_export(tmp_path, target, solver=Solver(), model=3))
+    assert name == "solver.model"
+    assert sorted(state) == [f"params.{k}" for k in sorted(cnn.params)]
+    for key, value in cnn.params.items():
+        np.testing.assert_array_equal(state[f"params.{key}"], value)
+    with pytest.raises(NameError, match="one_epoch_model, model, solver.model"):
+        _export(tmp_path, target, mean_image=np.zeros(3))
+
+
+def test_read_state_reads_only_plain_uncompressed_arrays(tmp_path):
+    good = tmp_path / "good.npz"
+    np.savez(good, **{"params.W1": np.ones((2, 3)), "strings": np.array(["x"])})
+    assert sorted(scoring.read_state(good)[1]) == ["params.W1"]
+    packed = tmp_path / "packed.npz"
+    np.savez_compressed(packed, a=np.zeros(4))
+    with pytest.raises(ValueError, match="not a plain array file"):
+        scoring.read_state(packed)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, a=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="could not be read"):
+        scoring.read_state(pickled)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="could not be read"):
+        scoring.read_state(tmp_path / "junk.npz")
+    (tmp_path / "link.npz").symlink_to(good)
+    with pytest.raises(ValueError, match="no model was saved"):
+        scoring.read_state(tmp_path / "link.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="no model was saved"):
+        scoring.read_state(tmp_path / "empty.npz")
+
+
+def test_scores_come_from_the_parameters_and_an_untrained_model_fails(tmp_path):
+    from grader.checks.impl import ReferenceImpl
+
+    target = scoring.MODEL_TARGETS["FullyConnectedNets"]
+    images, labels = heldout.heldout_data(300)
+    np.random.seed(0)
+    untrained = ReferenceImpl()(target.model_class, [100, 100], weight_scale=5e-2)
+    score = scoring.ModelScore(target)
+    scoring.score_state(score, _export(tmp_path, target, best_model=untrained), images, labels)
+    assert score.problem is None and score.variable == "best_model" and score.images == 300
+    expected = np.argmax(untrained.loss(images - heldout.mean_image()), axis=1) == labels
+    assert score.accuracy == pytest.approx(float(np.mean(expected)))
+    assert score.accuracy < target.threshold
+    broken = scoring.ModelScore(target)
+    untrained.params["W2"] = np.zeros((7, 7))
+    scoring.score_state(broken, _export(tmp_path, target, best_model=untrained), images, labels)
+    assert broken.accuracy is None and "W2" in broken.problem
+
+
+def test_the_mean_image_is_the_default_training_sets():
+    from grader.course import COURSE
+
+    data = COURSE.data.get_synthetic_data(2000, 0, 0, subtract_mean=False)
+    mean = heldout.mean_image()
+    assert mean.shape == (3, 32, 32)
+    assert course_notebooks.MEAN_IMAGE_TRAINING == 49000
+    # a prefix of the same images: the same mean to well under a grey level
+    assert np.abs(data["X_train"].mean(axis=0) - mean).mean() < 1.5
 
 
 def test_thresholds_keep_the_reference_passing_and_chance_failing_where_possible():
@@ -279,11 +329,11 @@ def test_heldout_images_are_raw_pixels_with_balanced_labels():
     assert y.shape == (200,) and set(np.unique(y)) <= set(range(10)) and len(np.unique(y)) >= 8
 
 
-def test_scoring_cell_compiles_and_the_bootstrap_holds_no_placeholders():
+def test_export_cell_compiles_and_the_bootstrap_holds_no_placeholders():
     target = scoring.MODEL_TARGETS["FullyConnectedNets"]
-    source = scoring.scoring_source(target, "/sandbox/exchange/heldout.npy", "/x/scores.npy")
-    compile(source, "scoring", "exec")
-    assert "best_model" in source and "mean_image" in source
+    source = scoring.export_source(target, "/sandbox/exchange/model.npz")
+    compile(source, "export", "exec")
+    assert "best_model" in source and "mean_image" not in source
     assert "{" not in kernel.BOOTSTRAP and "}" not in kernel.BOOTSTRAP
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import secret
 from grader.tools import gradescope
 from grader.tools.solved import write_solved
 
@@ -66,6 +67,28 @@ def test_bundle_holds_the_scripts_and_the_course(bundle):
         assert name in infos, name
     assert not [n for n in infos if "__pycache__" in n or n.endswith((".pyc", ".so"))]
     assert not [n for n in infos if n.startswith(("nngrade/tests/", "nngrade/.git"))]
+
+
+def test_the_bundle_carries_the_course_secret_where_the_bundled_grader_reads_it(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(tmp_path)
+        names = archive.namelist()
+    assert names.count(gradescope.SECRET_NAME) == 1
+    env = {k: v for k, v in os.environ.items() if k != secret.ENV}
+    env["PYTHONPATH"] = str(tmp_path / "nngrade")
+    done = subprocess.run(
+        [sys.executable, "-c", "from grader import secret; print(secret.read_secret())"],
+        env=env, cwd=tmp_path / "nngrade", capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == secret.read_secret() and done.stderr == ""
+
+
+def test_a_course_without_a_secret_gets_one_in_its_bundle(tmp_path, monkeypatch):
+    path = tmp_path / "new.secret"
+    monkeypatch.setenv(secret.ENV, str(path))
+    made = gradescope.build_bundle(tmp_path / "b.zip", ONLY)
+    with zipfile.ZipFile(made) as archive:
+        assert archive.read(gradescope.SECRET_NAME).decode() == path.read_text()
 
 
 def test_bundles_are_reproducible(tmp_path, bundle):
