@@ -2,7 +2,9 @@
 
 The public checks compare a student's outputs with these files, so they can run where the
 reference is absent (a student's machine). ``nngrade fixtures`` regenerates them; the test suite
-fails when a stored file no longer matches what the reference produces.
+fails when a stored file no longer matches what the reference produces. Only the scenarios a
+public check reads get a file: the files ship to students, and a stored output of an input that
+a hidden check also uses (an edge input, a model variant) could be played back there.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from grader import edition
 from grader.checks import scenario as scenarios
 from grader.checks.impl import ReferenceImpl
+from grader.course import rubric
 
 FIXTURE_DIR = Path(__file__).parent.parent / "course" / "fixtures"
 
@@ -39,12 +42,17 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
+def public_keys() -> list[str]:
+    """The scenarios whose golden outputs a public check reads (an "expected values" item)."""
+    scenarios.load_all()
+    return [key for key in scenarios.REGISTRY if f"{key} {rubric.EXPECTED}" in rubric.BY_NAME]
+
+
 def write_fixtures(directory: Path = FIXTURE_DIR) -> list[Path]:
     """Regenerate every golden file; returns the paths written. Old, unused files are removed."""
-    scenarios.load_all()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for key in scenarios.REGISTRY:
+    for key in public_keys():
         path = fixture_path(key, directory)
         path.write_bytes(_npz_bytes(reference_outputs(key)))
         written.append(path)
@@ -66,9 +74,8 @@ def load_fixture(key: str, directory: Path = FIXTURE_DIR) -> dict[str, np.ndarra
 
 def stale_fixtures(directory: Path = FIXTURE_DIR) -> list[str]:
     """Keys whose stored outputs differ from the reference's (to 1e-12), or are missing."""
-    scenarios.load_all()
     stale = []
-    for key in scenarios.REGISTRY:
+    for key in public_keys():
         try:
             stored = load_fixture(key, directory)
         except FileNotFoundError:

@@ -63,6 +63,7 @@ SHIPPED = (
     "spec.py",
     "checks/__init__.py",
     "checks/assertions.py",
+    "checks/blocks.py",
     "checks/compare.py",
     "checks/impl.py",
     "checks/plugin.py",
