@@ -61,6 +61,17 @@ def _truncate(text: str, limit: int = MAX_FEEDBACK_CHARS) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
 
 
+def _share_passed(records: list[Outcome]) -> float:
+    """The share of an item's points its check functions earn: in proportion to the scenarios
+    that pass, where a scenario's edge inputs (``obj+edge``) count with it, all or nothing. A bug
+    that shows only on an edge input is a bug of the object, not of a share of it."""
+    groups: dict[str, bool] = {}
+    for record in records:
+        base = record.label.split("+", 1)[0]
+        groups[base] = groups.get(base, True) and record.passed
+    return sum(groups.values()) / len(groups)
+
+
 @dataclass(eq=False)  # pytest keeps plugins in sets: identity hashing
 class RubricPlugin:
     """Collects outcomes per rubric item; ``select`` chooses which items run."""
@@ -198,7 +209,6 @@ class RubricPlugin:
                     )
                 )  # fmt: skip
                 continue
-            passed = sum(r.passed for r in records)
             failures = [r for r in records if not r.passed]
             shown = failures or [r for r in records if r.message]  # failures, else notes
             if len(records) == 1:
@@ -208,7 +218,7 @@ class RubricPlugin:
             results.append(
                 CheckResult(
                     name=item.name,
-                    score=round(item.points * passed / len(records), 4),
+                    score=round(item.points * _share_passed(records), 4),
                     max_score=item.points,
                     status="passed" if not failures else "failed",
                     output=_truncate(output or "Passed."),

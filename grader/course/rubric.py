@@ -3,8 +3,9 @@
 A check's result name is ``"<object> <what>"`` (``"layers.affine_forward expected values"``), so
 it starts with the object it grades. Check functions under ``grader/checks/`` name the item they
 serve with ``@pytest.mark.rubric("<object> <what>")``; an item served by several functions earns
-its points in proportion to the functions that pass. Public items need no reference at run time
-(only golden fixtures), so they can ship to students and run in ``nngrade check``.
+its points in proportion to the scenarios that pass, a scenario's edge inputs (``obj+edge``)
+counting with it all or nothing (grader/checks/plugin.py). Public items need no reference at run
+time (only golden fixtures), so they can ship to students and run in ``nngrade check``.
 """
 
 from __future__ import annotations

@@ -56,6 +56,19 @@ def test_items_earn_points_in_proportion_to_passing_checks():
     assert result.output == "[b] bad init"
 
 
+def test_an_edge_input_counts_with_its_scenario_all_or_nothing():
+    item = rubric.BY_NAME["layers.affine_backward matches the reference on random inputs"]
+    key = "layers.affine_backward"
+    outcomes = [Outcome(True, label=key), Outcome(True, label=f"{key}+one_row"),
+                Outcome(False, "wrong dw", label=f"{key}+N_equals_D")]  # fmt: skip
+    plugin = _plugin({item.name: outcomes}, select=lambda i: i.name == item.name)
+    (result,) = plugin.results()
+    assert result.score == 0 and result.status == "failed"
+    outcomes[2] = Outcome(True, label=f"{key}+N_equals_D")
+    (result,) = _plugin({item.name: outcomes}, select=lambda i: i.name == item.name).results()
+    assert result.score == item.points and result.status == "passed"
+
+
 def test_items_that_never_ran_fail_with_a_message():
     results = _plugin({}, select=lambda i: i.obj == "optim.adam").results()
     assert [r.status for r in results] == ["failed", "failed"]
