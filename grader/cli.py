@@ -29,6 +29,7 @@ STAFF_COMMANDS = (
     "grade-all",
     "gradescope",
     "release",
+    "secret",
 )
 
 
