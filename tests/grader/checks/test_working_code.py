@@ -77,3 +77,15 @@ def test_expected_values_need_an_unseen_input_in_a_full_grading(tmp_path, only):
     full = _graded(submission, tmp_path / "out", only)
     assert full[name]["score"] == 0
     assert "published expected values" in full[name]["output"]
+
+
+def test_unseen_inputs_keep_the_classic_conditioning_beside_the_drawn_ones():
+    # A drawn input alone can be degenerate: scores of scale 100 on N=1 saturate the softmax, and
+    # zeros then match the reference's loss and gradient.
+    from grader.checks import scenario as scenarios
+    from grader.checks.public.check_expected import unseen_inputs
+
+    case = scenarios.REGISTRY["layers.softmax_loss"]
+    unseen = unseen_inputs(case)
+    assert unseen[0] == {**case.classic, "seed": case.classic["seed"] + 1009}
+    assert len(unseen) > 1 and case.classic not in unseen

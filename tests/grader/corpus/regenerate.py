@@ -4,6 +4,7 @@ Run from the repository root:
 
     python -m tests.grader.corpus.regenerate            # every case
     python -m tests.grader.corpus.regenerate --check    # only report differences, write nothing
+    python -m tests.grader.corpus.regenerate --only ID  # regrade these cases, keep the others
 
 It prints one line per case (score, time, failing checks) so the diff of expected.json can be
 reviewed against what each case is meant to show.
@@ -20,9 +21,11 @@ from .cases import CASES
 from .harness import EXPECTED_PATH, failing, grade_case
 
 
-def compute() -> dict[str, list[str]]:
+def compute(only: list[str] | None = None) -> dict[str, list[str]]:
     results = {}
     for case in CASES:
+        if only and case.id not in only:
+            continue
         started = time.perf_counter()
         report = grade_case(case)
         names = failing(report)
@@ -45,11 +48,20 @@ def render(results: dict[str, list[str]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare only; write nothing")
+    parser.add_argument(
+        "--only", action="append", metavar="ID", help="regrade only this case (repeatable)"
+    )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only or ()) - {case.id for case in CASES})
+    if unknown:
+        parser.error(f"no such case: {', '.join(unknown)}")
     started = time.perf_counter()
-    text = render(compute())
-    print(f"graded {len(CASES)} cases in {time.perf_counter() - started:.1f}s")
     old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
+    results = compute(args.only)
+    print(f"graded {len(results)} cases in {time.perf_counter() - started:.1f}s")
+    if args.only:
+        results = {**json.loads(old or "{}"), **results}
+    text = render(results)
     if text == old:
         print(f"{EXPECTED_PATH.name} is up to date")
         return 0
