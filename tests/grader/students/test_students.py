@@ -36,7 +36,9 @@ BUGGY = [s for s in STUDENTS if not s.is_correct]
 
 
 # Students whose code checks the grader already grades fairly: their code tests must pass.
-FAIR_CODE = {"rohan_reg_bug", "emma_softmax_eps", "ben_running_mean"}
+# ben_running_mean: a (1, D) running mean still costs spatial_batchnorm_forward (its edge input
+# carries the running statistics over several steps) and the batchnorm training check.
+FAIR_CODE = {"rohan_reg_bug", "emma_softmax_eps"}
 
 
 def _graded(students: list[Student], fixed: frozenset[str] | set[str] = frozenset()) -> list:
