@@ -17,6 +17,7 @@ import json
 import sys
 import time
 
+from ..expected_file import write_or_check
 from .cases import CASES
 from .harness import EXPECTED_PATH, failing, grade_case
 
@@ -62,15 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         results = {**json.loads(old or "{}"), **results}
     text = render(results)
-    if text == old:
-        print(f"{EXPECTED_PATH.name} is up to date")
-        return 0
-    if args.check:
-        print(f"{EXPECTED_PATH.name} differs from what the checks do now")
-        return 1
-    EXPECTED_PATH.write_text(text)
-    print(f"wrote {EXPECTED_PATH}")
-    return 0
+    return write_or_check(EXPECTED_PATH, text, old, args.check, "what the checks do now")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..expected_file import write_or_check
 from .cases import BY_ID, CASES
 from .harness import EXPECTED_PATH, grade, limits
 
@@ -66,15 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     text = render()
     old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
-    if text == old:
-        print(f"{EXPECTED_PATH.name} is up to date")
-        return 0
-    if args.check:
-        print(f"{EXPECTED_PATH.name} differs from cases.py: rerun without --check")
-        return 1
-    EXPECTED_PATH.write_text(text)
-    print(f"wrote {EXPECTED_PATH}")
-    return 0
+    return write_or_check(EXPECTED_PATH, text, old, args.check, "cases.py: rerun without --check")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..expected_file import write_or_check
 from .build import write_submission
 from .cases import BY_ID, STUDENTS
 from .harness import EXPECTED_PATH, grade_student, summary
@@ -67,15 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     old = EXPECTED_PATH.read_text() if EXPECTED_PATH.exists() else ""
     kept = json.loads(old) if old and args.only else {}
     text = render({**kept, **compute(tuple(args.only), args.code_only)})
-    if text == old:
-        print(f"{EXPECTED_PATH.name} is up to date")
-        return 0
-    if args.check:
-        print(f"{EXPECTED_PATH.name} differs from what the grader gives now")
-        return 1
-    EXPECTED_PATH.write_text(text)
-    print(f"wrote {EXPECTED_PATH}")
-    return 0
+    return write_or_check(EXPECTED_PATH, text, old, args.check, "what the grader gives now")
 
 
 if __name__ == "__main__":
